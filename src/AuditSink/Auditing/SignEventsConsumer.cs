@@ -1,0 +1,29 @@
+using EdgeSigner.Contracts.Events;
+using MassTransit;
+
+namespace EdgeSigner.AuditSink.Auditing;
+
+/// <summary>
+/// Collects sign events into batches and writes each batch in one statement. The batch is acknowledged only after
+/// the statement committed; a failure goes to the retry policy of <see cref="SignEventsConsumerDefinition"/>.
+/// </summary>
+public sealed class SignEventsConsumer(SignEventWriter writer, ILogger<SignEventsConsumer> logger) :
+    IConsumer<Batch<SignAttempted>>,
+    IConsumer<Batch<SignSucceeded>>,
+    IConsumer<Batch<SignFailed>>
+{
+    public Task Consume(ConsumeContext<Batch<SignAttempted>> context) =>
+        WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.AttemptType, m.Message.Log)).ToList());
+
+    public Task Consume(ConsumeContext<Batch<SignSucceeded>> context) =>
+        WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.SuccessType, m.Message.Log)).ToList());
+
+    public Task Consume(ConsumeContext<Batch<SignFailed>> context) =>
+        WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.FailureType, m.Message.Log)).ToList());
+
+    private async Task WriteAsync(ConsumeContext context, List<(Guid, string, EdgeSignerLog)> events)
+    {
+        var written = await writer.WriteAsync(events, context.CancellationToken);
+        logger.LogDebug("Wrote {Written} of {Count} sign events ({Duplicates} already stored)", written, events.Count, events.Count - written);
+    }
+}

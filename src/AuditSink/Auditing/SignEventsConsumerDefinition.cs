@@ -1,0 +1,36 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSigner.AuditSink.Auditing;
+
+/// <summary>Owns the audit-sign-events endpoint: batch size and time limit, prefetch, and the retry policy.</summary>
+public sealed class SignEventsConsumerDefinition : ConsumerDefinition<SignEventsConsumer>
+{
+    private readonly AuditSinkOptions _options;
+
+    public SignEventsConsumerDefinition(IOptions<AuditSinkOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        EndpointName = "audit-sign-events";
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<SignEventsConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // Enough unacknowledged messages in hand to fill every concurrent batch of every message type.
+        endpointConfigurator.PrefetchCount = _options.BatchSize * _options.ConcurrentBatches * 3;
+        consumerConfigurator.Options<BatchOptions>(batch => batch
+            .SetMessageLimit(_options.BatchSize)
+            .SetTimeLimit(TimeSpan.FromMilliseconds(_options.BatchTimeLimitMs))
+            .SetConcurrencyLimit(_options.ConcurrentBatches));
+
+        // The database may be away for a while: keep the batch (unacknowledged, still in the durable queue) and
+        // retry with growing pauses rather than moving it to the error queue.
+        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(
+            retryLimit: 20, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(30),
+            intervalDelta: TimeSpan.FromSeconds(1)));
+    }
+}

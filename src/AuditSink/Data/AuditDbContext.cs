@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace EdgeSigner.AuditSink.Data;
+
+/// <summary>The audit store: schema <c>audit</c> in PostgreSQL, the same model in the embedded SQLite file.</summary>
+public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : DbContext(options)
+{
+    public const string Schema = "audit";
+
+    public DbSet<SignEventRecord> SignEvents => Set<SignEventRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        if (!Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal))
+        {
+            modelBuilder.HasDefaultSchema(Schema);
+        }
+
+        modelBuilder.Entity<SignEventRecord>(e =>
+        {
+            e.ToTable("sign_events");
+            e.HasKey(x => x.EventId);
+            e.Property(x => x.EventType).HasMaxLength(32);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.Region).HasMaxLength(64);
+            e.Property(x => x.SigningMode).HasMaxLength(32);
+            e.Property(x => x.Kid).HasMaxLength(128);
+            e.Property(x => x.Format).HasMaxLength(8);
+            e.Property(x => x.TbsHash).HasMaxLength(64);
+            e.Property(x => x.KmsKeyId).HasMaxLength(2048);
+            e.Property(x => x.KmsRegion).HasMaxLength(64);
+            e.Property(x => x.ErrorType).HasMaxLength(64);
+            e.Property(x => x.ErrorMessage).HasMaxLength(1024);
+            e.Property(x => x.ItemId).HasMaxLength(255);
+            e.Property(x => x.TWasmMs).HasColumnName("t_wasm_ms");
+            e.Property(x => x.TKmsMs).HasColumnName("t_kms_ms");
+            e.Property(x => x.TTotalMs).HasColumnName("t_total_ms");
+            e.HasIndex(x => x.RequestId);
+            e.HasIndex(x => new { x.TenantId, x.Timestamp });
+        });
+    }
+
+    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/audit.db</c>.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (postgres is not null)
+        {
+            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
+        }
+        else
+        {
+            var directory = Path.Combine(contentRoot, "data");
+            Directory.CreateDirectory(directory);
+            options.UseSqlite($"Data Source={Path.Combine(directory, "audit.db")}");
+        }
+
+        return options.UseSnakeCaseNamingConvention();
+    }
+}
+
+/// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
+public sealed class AuditDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<AuditDbContext>
+{
+    public AuditDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<AuditDbContext>();
+        AuditDbContext.Configure(options, "Host=localhost;Database=design", ".");
+        return new AuditDbContext(options.Options);
+    }
+}

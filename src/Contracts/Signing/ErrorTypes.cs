@@ -1,0 +1,23 @@
+namespace EdgeSigner.Contracts.Signing;
+
+/// <summary>The stable <c>error_type</c> codes of the contract, shared by HTTP problems and bus messages.</summary>
+public static class ErrorTypes
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string Unauthenticated = "unauthenticated";
+    public const string TenantDisabled = "tenant_disabled";
+    public const string NotFound = "not_found";
+    public const string IdempotencyConflict = "idempotency_conflict";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string RateLimited = "rate_limited";
+    public const string ServiceUnavailable = "service_unavailable";
+    public const string SigningTimeout = "signing_timeout";
+
+    /// <summary>Both the chosen backend and any fallback failed; the message names the causes.</summary>
+    public const string SigningFailed = "signing_failed";
+
+    /// <summary>The request names a key this service does not hold.</summary>
+    public const string UnknownKey = "unknown_key";
+
+    public const string InternalError = "internal_error";
+}

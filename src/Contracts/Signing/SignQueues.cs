@@ -1,0 +1,12 @@
+namespace EdgeSigner.Contracts.Signing;
+
+/// <summary>
+/// Where <see cref="SignRequested"/> is sent. Sending to a queue address (not publishing) makes the broker declare
+/// and bind the durable queue on first send, so a request sent before any worker started waits there.
+/// </summary>
+public static class SignQueues
+{
+    public const string SignRequested = "sign-requested";
+
+    public static Uri SignRequestedAddress { get; } = new($"queue:{SignRequested}");
+}

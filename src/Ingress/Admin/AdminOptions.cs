@@ -1,0 +1,13 @@
+namespace EdgeSigner.Ingress.Admin;
+
+/// <summary>Section <c>EdgeSigner:Admin</c>.</summary>
+public sealed class AdminOptions
+{
+    public const string SectionName = "EdgeSigner:Admin";
+
+    /// <summary>
+    /// The admin bearer token. Embedded mode generates one at start when unset; distributed mode refuses every
+    /// admin call when unset, and says so at start.
+    /// </summary>
+    public string? Token { get; set; }
+}

@@ -1,0 +1,67 @@
+using EdgeSigner.Ingress.Tenants;
+using Microsoft.EntityFrameworkCore;
+
+namespace EdgeSigner.Ingress.Data;
+
+/// <summary>The ingress's own state: tenants and their API key hashes. Schema <c>ingress</c> in PostgreSQL.</summary>
+public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options)
+{
+    public const string Schema = "ingress";
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<TenantApiKey> ApiKeys => Set<TenantApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        if (!Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal))
+        {
+            modelBuilder.HasDefaultSchema(Schema);
+        }
+
+        modelBuilder.Entity<Tenant>(e =>
+        {
+            e.ToTable("tenants");
+            e.HasKey(x => x.TenantId);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.HasMany(x => x.ApiKeys).WithOne().HasForeignKey(x => x.TenantId);
+        });
+        modelBuilder.Entity<TenantApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(x => x.KeyId);
+            e.Property(x => x.KeyId).HasMaxLength(32);
+            e.Property(x => x.KeyHash).HasMaxLength(32);
+            e.HasIndex(x => x.KeyHash).IsUnique();
+        });
+    }
+
+    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/ingress.db</c>.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (postgres is not null)
+        {
+            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
+        }
+        else
+        {
+            var directory = Path.Combine(contentRoot, "data");
+            Directory.CreateDirectory(directory);
+            options.UseSqlite($"Data Source={Path.Combine(directory, "ingress.db")}");
+        }
+
+        return options.UseSnakeCaseNamingConvention();
+    }
+}
+
+/// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
+public sealed class IngressDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<IngressDbContext>
+{
+    public IngressDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<IngressDbContext>();
+        IngressDbContext.Configure(options, "Host=localhost;Database=design", ".");
+        return new IngressDbContext(options.Options);
+    }
+}

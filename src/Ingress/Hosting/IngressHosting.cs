@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EdgeSigner.AuditSink.Hosting;
+using EdgeSigner.Contracts.Flags;
+using EdgeSigner.Contracts.Signing;
+using EdgeSigner.Ingress.Admin;
+using EdgeSigner.Ingress.Data;
+using EdgeSigner.Ingress.Signing;
+using EdgeSigner.Ingress.Tenants;
+using EdgeSigner.ServiceDefaults;
+using EdgeSigner.SignWorker.Hosting;
+using MassTransit;
+using Microsoft.AspNetCore.Authentication;
+
+namespace EdgeSigner.Ingress.Hosting;
+
+public static class IngressPolicies
+{
+    public const string Tenant = "tenant";
+    public const string Admin = "admin";
+}
+
+public static class IngressHosting
+{
+    /// <summary>
+    /// The ingress, and in embedded mode (no <c>ConnectionStrings:RabbitMq</c>) the worker and the audit sink in the
+    /// same process over the in-memory transport, with SQLite stores and local keys.
+    /// </summary>
+    public static WebApplicationBuilder AddIngress(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var embedded = !DeploymentMode.IsDistributed(configuration);
+        var postgres = DeploymentMode.PostgresConnectionString(configuration);
+        if (!embedded && postgres is null)
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:RabbitMq is set but ConnectionStrings:Audit is not: distributed mode needs both.");
+        }
+
+        var devCredentials = embedded ? DevCredentials.Resolve(configuration) : null;
+
+        builder.AddServiceDefaults();
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            var extensions = context.ProblemDetails.Extensions;
+            var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            extensions.TryAdd("error_type", Problems.ErrorTypeOf(status));
+            if (!extensions.TryGetValue("request_id", out var id) || id is null)
+            {
+                extensions["request_id"] = context.HttpContext.TraceIdentifier;
+            }
+        });
+
+        services.AddOptions<SignApiOptions>().BindConfiguration(SignApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<EdgeSignerFlags>().BindConfiguration("EdgeSigner:Flags");
+        services.AddDbContext<IngressDbContext>(options => IngressDbContext.Configure(options, postgres, builder.Environment.ContentRootPath));
+        services.AddDatabaseLifecycle<IngressDbContext>();
+
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, TenantAuthenticationHandler>(TenantAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, AdminAuthenticationHandler>(AdminAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(IngressPolicies.Tenant, policy => policy
+                .AddAuthenticationSchemes(TenantAuthenticationHandler.SchemeName)
+                .RequireClaim(TenantAuthenticationHandler.TenantIdClaim))
+            .AddPolicy(IngressPolicies.Admin, policy => policy
+                .AddAuthenticationSchemes(AdminAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser());
+
+        if (embedded)
+        {
+            services.AddSignWorkerServices();
+            services.AddAuditSinkServices(configuration, builder.Environment.ContentRootPath);
+            services.AddSingleton(devCredentials!);
+            services.AddHostedService<DevTenantSeeder>();
+        }
+        else
+        {
+            services.AddSigningKeys();
+            services.AddHostedService<AdminTokenCheck>();
+        }
+
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.AddRequestClient<SignRequested>(SignQueues.SignRequestedAddress);
+            if (embedded)
+            {
+                bus.AddSignWorkerConsumers();
+                bus.AddAuditSinkConsumers();
+            }
+
+            bus.UsingEdgeSignerTransport(configuration);
+        });
+        return builder;
+    }
+
+    public static WebApplication MapIngress(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapServiceDefaults();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        var v1 = app.MapGroup("/v1");
+        v1.MapSigning();
+        v1.MapKeys();
+
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin();
+        return app;
+    }
+}

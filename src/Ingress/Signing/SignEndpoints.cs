@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using EdgeSigner.Contracts.Flags;
+using EdgeSigner.Contracts.Signing;
+using EdgeSigner.Contracts.Tbs;
+using EdgeSigner.Ingress.Hosting;
+using EdgeSigner.Ingress.Tenants;
+using EdgeSigner.SignWorker.Keys;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSigner.Ingress.Signing;
+
+/// <summary><c>POST /v1/sign</c>: build the TBS, send its digest to a worker, answer with the signed result.</summary>
+public static class SignEndpoints
+{
+    public static RouteGroupBuilder MapSigning(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant);
+        return v1;
+    }
+
+    public sealed record SignBody(string? Payload, string? Format, bool? Detached);
+
+    public sealed record SignResult
+    {
+        public required Guid RequestId { get; init; }
+        public required string TenantId { get; init; }
+        public required string Kid { get; init; }
+        public string Alg { get; init; } = "ES256";
+        public required string Format { get; init; }
+        public required string SigningMode { get; init; }
+        public required string Region { get; init; }
+        public required string TbsHash { get; init; }
+        public required string Signature { get; init; }
+        public required string SignatureDer { get; init; }
+        public string? Jws { get; init; }
+        public string? Cose { get; init; }
+    }
+
+    public static async Task<Results<Ok<SignResult>, ProblemHttpResult>> Sign(
+        HttpRequest request,
+        ClaimsPrincipal user,
+        IRequestClient<SignRequested> signer,
+        SigningKeyRegistry keys,
+        IOptionsMonitor<EdgeSignerFlags> flags,
+        IOptions<SignApiOptions> api,
+        TimeProvider time,
+        ILogger<SignRequested> logger,
+        CancellationToken ct)
+    {
+        var receivedAt = time.GetUtcNow();
+        var requestId = Guid.CreateVersion7(receivedAt);
+        var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
+        var maxPayload = flags.CurrentValue.MaxPayloadSize;
+
+        var (body, problem) = await JsonBody.ReadAsync<SignBody>(request, MaxBodyBytes(maxPayload), ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var input = SignInput.Validate(body!, request.Headers, maxPayload);
+        if (input.Problem is not null)
+        {
+            return input.Problem;
+        }
+
+        var started = time.GetTimestamp();
+        var tbs = ToBeSigned.Build(input.Format, keys.ActiveKid, input.Payload, input.Detached);
+        var tbsBuildMs = time.GetElapsedTime(started).TotalMilliseconds;
+        var deadline = receivedAt.AddMilliseconds(api.Value.SyncTimeoutMs);
+
+        var message = new SignRequested
+        {
+            RequestId = requestId,
+            TenantId = tenantId,
+            Kid = tbs.Kid,
+            Format = tbs.Format,
+            TbsDigest = tbs.Digest,
+            PayloadSize = input.Payload.Length,
+            Region = input.ClientRegion,
+            Deadline = deadline,
+            IdempotencyKey = input.IdempotencyKey,
+            ReceivedAt = receivedAt,
+            TbsBuildMs = tbsBuildMs,
+        };
+
+        Response<SignCompleted, SignRejected> response;
+        try
+        {
+            response = await signer.GetResponse<SignCompleted, SignRejected>(message, ct, RequestTimeout.After(ms: api.Value.SyncTimeoutMs));
+        }
+        catch (RequestTimeoutException)
+        {
+            return Problems.Create(StatusCodes.Status504GatewayTimeout, ErrorTypes.SigningTimeout,
+                $"No signature within {api.Value.SyncTimeoutMs} ms.", requestId.ToString());
+        }
+        catch (RequestFaultException ex)
+        {
+            logger.LogWarning("Sign {RequestId} for {TenantId} faulted: {Reason}", requestId, tenantId,
+                ex.Fault?.Exceptions.FirstOrDefault()?.ExceptionType ?? "unknown");
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable,
+                "No signing backend could sign this request.", requestId.ToString());
+        }
+
+        if (response.Is(out Response<SignRejected>? rejected))
+        {
+            var status = rejected.Message.ErrorType switch
+            {
+                ErrorTypes.SigningTimeout => StatusCodes.Status504GatewayTimeout,
+                ErrorTypes.InvalidRequest => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status503ServiceUnavailable,
+            };
+            return Problems.Create(status, rejected.Message.ErrorType, rejected.Message.Message, requestId.ToString());
+        }
+
+        response.Is(out Response<SignCompleted>? completed);
+        var result = completed!.Message;
+        return TypedResults.Ok(new SignResult
+        {
+            RequestId = requestId,
+            TenantId = tenantId,
+            Kid = result.Kid,
+            Format = tbs.Format,
+            SigningMode = result.SigningMode,
+            Region = result.Region,
+            TbsHash = result.TbsHash,
+            Signature = System.Buffers.Text.Base64Url.EncodeToString(result.Signature),
+            SignatureDer = Convert.ToBase64String(result.SignatureDer),
+            Jws = tbs.Format == SignatureFormats.Jws ? tbs.Assemble(result.Signature) : null,
+            Cose = tbs.Format == SignatureFormats.Cose ? tbs.Assemble(result.Signature) : null,
+        });
+    }
+
+    /// <summary>The body limit that fits a payload of <paramref name="maxPayload"/> bytes in base64 plus the JSON around it.</summary>
+    public static long MaxBodyBytes(int maxPayload) => ((maxPayload + 2L) / 3 * 4) + 4096;
+}

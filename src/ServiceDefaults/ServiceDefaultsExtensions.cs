@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Configuration;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace EdgeSigner.ServiceDefaults;
+
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>Tag of the health checks that <c>/readyz</c> runs.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Serilog (JSON in distributed mode), problem details, health checks and the system clock.</summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    {
+        var json = DeploymentMode.IsDistributed(builder.Configuration);
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("service", builder.Environment.ApplicationName)
+                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", Serilog.Events.LogEventLevel.Error);
+            if (json)
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            }
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>
+    /// Selects the transport: RabbitMQ from <c>ConnectionStrings:RabbitMq</c> (an amqp:// URI, credentials in its
+    /// user-info part), else the in-memory transport of embedded mode. Endpoints come from the consumer definitions.
+    /// </summary>
+    public static void UsingEdgeSignerTransport(this IBusRegistrationConfigurator bus, IConfiguration configuration)
+    {
+        var rabbit = configuration.GetConnectionString(DeploymentMode.RabbitMqConnectionName);
+        if (string.IsNullOrWhiteSpace(rabbit))
+        {
+            bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            return;
+        }
+
+        if (!Uri.TryCreate(rabbit, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs"))
+        {
+            throw new InvalidOperationException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
+        }
+
+        bus.UsingRabbitMq((context, cfg) =>
+        {
+            cfg.Host(uri, host =>
+            {
+                if (!string.IsNullOrEmpty(uri.UserInfo))
+                {
+                    var parts = uri.UserInfo.Split(':', 2);
+                    host.Username(Uri.UnescapeDataString(parts[0]));
+                    host.Password(parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : string.Empty);
+                }
+
+                host.PublisherConfirmation = true;
+            });
+            cfg.ConfigureEndpoints(context);
+        });
+    }
+
+    /// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (every check tagged ready passes).</summary>
+    public static WebApplication MapServiceDefaults(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = (context, report) =>
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsJsonAsync(new
+                {
+                    status = report.Status.ToString(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString()),
+                });
+            },
+        });
+        return app;
+    }
+}

@@ -1,0 +1,123 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EdgeSigner.SignWorker.Keys;
+
+/// <summary>The signing keys and where their backends live. Section <c>EdgeSigner:Signing</c>.</summary>
+public sealed class SigningOptions
+{
+    public const string SectionName = "EdgeSigner:Signing";
+
+    /// <summary>The logical keys; each has an edge and a central backend holding the same key material.</summary>
+    public List<SigningKeyOptions> Keys { get; set; } = [];
+
+    /// <summary>The kid new requests are signed with; the first key when unset.</summary>
+    public string? ActiveKid { get; set; }
+
+    public KmsOptions Kms { get; set; } = new();
+
+    public string EffectiveActiveKid => string.IsNullOrEmpty(ActiveKid) ? Keys[0].Kid : ActiveKid;
+}
+
+public sealed class SigningKeyOptions
+{
+    public string Kid { get; set; } = string.Empty;
+    public SignerBackendOptions Edge { get; set; } = new();
+    public SignerBackendOptions Central { get; set; } = new();
+}
+
+public enum SignerBackendKind
+{
+    Local,
+    Kms,
+}
+
+public sealed class SignerBackendOptions
+{
+    public SignerBackendKind Backend { get; set; } = SignerBackendKind.Local;
+
+    /// <summary>For <c>Local</c>: the PEM file, created (mode 0600) when missing. Relative to the content root.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>For <c>Kms</c>: the key id, ARN or alias.</summary>
+    public string? KmsKeyId { get; set; }
+
+    /// <summary>The region the backend lives in (an AWS region for KMS; a label such as <c>local</c> for files).</summary>
+    public string Region { get; set; } = "local";
+}
+
+/// <summary>How the worker reaches AWS KMS. Credentials come from the AWS default chain unless set here.</summary>
+public sealed class KmsOptions
+{
+    /// <summary>An endpoint URL for KMS-compatible servers (tests, LocalStack); AWS's regional endpoint when unset.</summary>
+    public string? ServiceUrl { get; set; }
+
+    public string? AccessKeyId { get; set; }
+    public string? SecretAccessKey { get; set; }
+
+    /// <summary>The SDK's own retries; kept low so they do not multiply with the worker's retry policy.</summary>
+    [Range(0, 3)]
+    public int MaxErrorRetry { get; set; } = 1;
+}
+
+/// <summary>Validates <see cref="SigningOptions"/> at start, naming the setting that is wrong.</summary>
+public sealed class SigningOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<SigningOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, SigningOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Keys.Count == 0)
+        {
+            errors.Add($"{SigningOptions.SectionName}:Keys must name at least one key.");
+        }
+
+        var kids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Keys.Count; i++)
+        {
+            var key = options.Keys[i];
+            var prefix = $"{SigningOptions.SectionName}:Keys:{i}";
+            if (string.IsNullOrWhiteSpace(key.Kid) || key.Kid.Length > 128)
+            {
+                errors.Add($"{prefix}:Kid is required (1 to 128 characters).");
+            }
+            else if (!kids.Add(key.Kid))
+            {
+                errors.Add($"{prefix}:Kid '{key.Kid}' is used twice.");
+            }
+
+            Check(key.Edge, $"{prefix}:Edge", errors);
+            Check(key.Central, $"{prefix}:Central", errors);
+        }
+
+        if (!string.IsNullOrEmpty(options.ActiveKid) && !kids.Contains(options.ActiveKid))
+        {
+            errors.Add($"{SigningOptions.SectionName}:ActiveKid '{options.ActiveKid}' is not one of the configured keys.");
+        }
+
+        if (options.Kms.ServiceUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _))
+        {
+            errors.Add($"{SigningOptions.SectionName}:Kms:ServiceUrl '{url}' is not an absolute URL.");
+        }
+
+        return errors.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(SignerBackendOptions backend, string prefix, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(backend.Region))
+        {
+            errors.Add($"{prefix}:Region is required.");
+        }
+
+        switch (backend.Backend)
+        {
+            case SignerBackendKind.Local when string.IsNullOrWhiteSpace(backend.KeyFile):
+                errors.Add($"{prefix}:KeyFile is required when {prefix}:Backend is Local.");
+                break;
+            case SignerBackendKind.Kms when string.IsNullOrWhiteSpace(backend.KmsKeyId):
+                errors.Add($"{prefix}:KmsKeyId is required when {prefix}:Backend is Kms.");
+                break;
+        }
+    }
+}
