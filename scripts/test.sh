@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# EdgeSigner's test command. On a fresh Debian machine (as root) it installs RabbitMQ and PostgreSQL when they are
+# missing, starts them, creates the test user, waits until both answer, then runs every test in the solution.
+# When EDGESIGNER_TEST_RABBITMQ and EDGESIGNER_TEST_POSTGRES are already set, it uses those servers as they are.
+# Where a Docker engine runs, the fixtures can instead start Testcontainers: unset both variables and pass --no-provision.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+provision=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-provision) provision=0 ;;
+  esac
+done
+
+log() { printf '[test.sh] %s\n' "$*"; }
+
+wait_for() { # description, seconds, command...
+  local what=$1 seconds=$2; shift 2
+  for _ in $(seq 1 "$seconds"); do
+    if "$@" >/dev/null 2>&1; then log "$what is up"; return 0; fi
+    sleep 1
+  done
+  log "ERROR: $what did not answer within ${seconds}s"; return 1
+}
+
+if [ "$provision" = 1 ] && [ -z "${EDGESIGNER_TEST_RABBITMQ:-}" ] && [ -z "${EDGESIGNER_TEST_POSTGRES:-}" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    log "ERROR: provisioning RabbitMQ and PostgreSQL needs root; or set EDGESIGNER_TEST_RABBITMQ and EDGESIGNER_TEST_POSTGRES."
+    exit 1
+  fi
+
+  missing=()
+  command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+
+  # RabbitMQ, with the management plugin: the fixtures give every test class a virtual host of its own.
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
+    log "starting rabbitmq-server"
+    rabbitmq-server -detached
+  fi
+  wait_for "RabbitMQ" 90 rabbitmqctl -q await_startup
+  wait_for "RabbitMQ management API" 60 curl -sf -u guest:guest http://127.0.0.1:15672/api/overview
+
+  # PostgreSQL: the cluster Debian's package made, a login role that may create databases.
+  pg_version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
+  if ! pg_lsclusters -h | grep -q "^$pg_version  *main .*online"; then
+    log "starting PostgreSQL $pg_version"
+    pg_ctlcluster "$pg_version" main start
+  fi
+  wait_for "PostgreSQL" 60 pg_isready -h 127.0.0.1 -p 5432
+  su postgres -c "psql -q -v ON_ERROR_STOP=1" <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'edgesigner') THEN
+    CREATE ROLE edgesigner LOGIN CREATEDB PASSWORD 'edgesigner';
+  END IF;
+END $$;
+SQL
+
+  export EDGESIGNER_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:5672/"
+  export EDGESIGNER_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
+  export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres"
+fi
+
+if [ -n "${EDGESIGNER_TEST_RABBITMQ:-}" ]; then log "tests use RabbitMQ and PostgreSQL given by EDGESIGNER_TEST_*"; else log "tests start RabbitMQ and PostgreSQL with Testcontainers"; fi
+dotnet test EdgeSigner.sln -c Release --logger "console;verbosity=normal"
