@@ -69,4 +69,19 @@ SQL
 fi
 
 if [ -n "${EDGESIGNER_TEST_RABBITMQ:-}" ]; then log "tests use RabbitMQ and PostgreSQL given by EDGESIGNER_TEST_*"; else log "tests start RabbitMQ and PostgreSQL with Testcontainers"; fi
-dotnet test EdgeSigner.sln -c Release --logger "console;verbosity=normal"
+if [ "$provision" = 1 ] && command -v rabbitmqctl >/dev/null 2>&1; then
+  log "RabbitMQ server $(rabbitmqctl -q version 2>/dev/null || echo '?'), PostgreSQL server $(PGPASSWORD=edgesigner psql -h 127.0.0.1 -U edgesigner -d postgres -tAc 'SHOW server_version' 2>/dev/null || echo '?')"
+fi
+
+# The summary line below is the plain 'N passed, N failed' that any reader of the log can find.
+results=$(mktemp)
+set +e
+dotnet test EdgeSigner.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$results"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -E '^[[:space:]]+Passed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
+failed=$(grep -E '^[[:space:]]+Failed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
+rm -f "$results"
+echo "$passed passed, $failed failed"
+if [ "$status" = 0 ] && [ "$passed" = 0 ]; then log "ERROR: no test ran"; exit 1; fi
+exit "$status"
