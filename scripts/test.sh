@@ -40,7 +40,9 @@ if [ "$provision" = 1 ] && [ -z "${EDGESIGNER_TEST_RABBITMQ:-}" ] && [ -z "${EDG
   fi
 
   # RabbitMQ, with the management plugin: the fixtures give every test class a virtual host of its own.
-  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+  if rabbitmqctl -q status >/dev/null 2>&1; then
+    rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  else
     rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
     log "starting rabbitmq-server"
     rabbitmq-server -detached
