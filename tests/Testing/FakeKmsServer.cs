@@ -31,6 +31,12 @@ public sealed class FakeKmsServer : IAsyncDisposable
 
     public int SignCalls => _calls.Count(c => c.Operation == "Sign");
 
+    /// <summary>Sign calls made with one KMS key id.</summary>
+    public int SignCallsFor(string keyId) => _calls.Count(c => c.Operation == "Sign" && c.KeyId == keyId);
+
+    /// <summary>How long each Sign call takes before it answers.</summary>
+    public TimeSpan SignLatency { get; set; }
+
     /// <summary>Serves <paramref name="key"/> under <paramref name="keyId"/> (its private part signs).</summary>
     public void AddKey(string keyId, ECDsa key) => _keys[keyId] = key;
 
@@ -56,6 +62,11 @@ public sealed class FakeKmsServer : IAsyncDisposable
         switch (target)
         {
             case "TrentService.Sign":
+                if (SignLatency > TimeSpan.Zero)
+                {
+                    await Task.Delay(SignLatency, context.RequestAborted);
+                }
+
                 var message = Convert.FromBase64String(body["Message"]?.GetValue<string>() ?? string.Empty);
                 var messageType = body["MessageType"]?.GetValue<string>();
                 var algorithm = body["SigningAlgorithm"]?.GetValue<string>();

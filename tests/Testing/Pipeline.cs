@@ -30,8 +30,10 @@ public sealed class Pipeline : IAsyncDisposable
     public string RabbitMq { get; }
     public string Postgres { get; }
     public FakeKmsServer Kms { get; }
-    public ServiceHost? Ingress { get; private set; }
-    public ServiceHost? Worker { get; private set; }
+    /// <summary>The first ingress started.</summary>
+    public ServiceHost? Ingress => Ingresses.FirstOrDefault();
+    public List<ServiceHost> Ingresses { get; } = [];
+    public List<ServiceHost> Workers { get; } = [];
     public ServiceHost? AuditSink { get; private set; }
 
     /// <summary>Settings every service of this pipeline shares; a test may add or override some.</summary>
@@ -76,23 +78,48 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task<ServiceHost> StartAuditSinkAsync() =>
         AuditSink = Track(await ServiceHost.StartAuditSinkAsync(Settings, Path.Combine(_root, "sink")));
 
-    public async Task<ServiceHost> StartWorkerAsync() =>
-        Worker = Track(await ServiceHost.StartWorkerAsync(Settings, Path.Combine(_root, "worker")));
+    public async Task<ServiceHost> StartWorkerAsync()
+    {
+        var worker = Track(await ServiceHost.StartWorkerAsync(Settings, Path.Combine(_root, $"worker-{Workers.Count}")));
+        Workers.Add(worker);
+        return worker;
+    }
 
-    public async Task<ServiceHost> StartIngressAsync() =>
-        Ingress = Track(await ServiceHost.StartIngressAsync(Settings, Path.Combine(_root, "ingress")));
+    public async Task<ServiceHost> StartIngressAsync()
+    {
+        var ingress = Track(await ServiceHost.StartIngressAsync(Settings, Path.Combine(_root, $"ingress-{Ingresses.Count}")));
+        Ingresses.Add(ingress);
+        return ingress;
+    }
+
+    /// <summary>An HTTP client that calls an ingress with the admin token.</summary>
+    public HttpClient AdminClient(ServiceHost? ingress = null)
+    {
+        var client = new HttpClient { BaseAddress = new Uri((ingress ?? Ingress ?? throw new InvalidOperationException("Start the ingress first.")).Url) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
 
     /// <summary>Creates a tenant through the admin API and returns an HTTP client that signs as it.</summary>
-    public async Task<HttpClient> CreateTenantClientAsync(string tenantId)
+    public async Task<HttpClient> CreateTenantClientAsync(string tenantId) =>
+        TenantClient(await CreateTenantAsync(tenantId), Ingress!);
+
+    /// <summary>Creates a tenant with one API key; returns the key.</summary>
+    public async Task<string> CreateTenantAsync(string tenantId)
     {
-        var ingress = Ingress ?? throw new InvalidOperationException("Start the ingress first.");
-        using var admin = new HttpClient { BaseAddress = new Uri(ingress.Url) };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var admin = AdminClient();
         (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = tenantId })).EnsureSuccessStatusCode();
         var issued = await (await admin.PostAsync($"/admin/tenants/{tenantId}/keys", null)).EnsureSuccessStatusCode()
             .Content.ReadFromJsonAsync<JsonElement>();
+        return issued.GetProperty("api_key").GetString()!;
+    }
+
+    /// <summary>An HTTP client that signs with <paramref name="apiKey"/> through <paramref name="ingress"/>.</summary>
+    public static HttpClient TenantClient(string apiKey, ServiceHost ingress)
+    {
+        ArgumentNullException.ThrowIfNull(ingress);
         var client = new HttpClient { BaseAddress = new Uri(ingress.Url), Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", issued.GetProperty("api_key").GetString());
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return client;
     }
 

@@ -1,18 +1,9 @@
-using System.Globalization;
-using System.Text;
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Events;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace EdgeSigner.AuditSink.Auditing;
 
-/// <summary>
-/// Writes a batch of sign events in one round trip: one multi-row <c>INSERT ... ON CONFLICT (event_id) DO NOTHING</c>,
-/// so a redelivered event leaves exactly one row and a batch is written whole or not at all. Both PostgreSQL and
-/// SQLite accept the statement.
-/// </summary>
+/// <summary>Writes a batch of sign events into <c>audit.sign_events</c>, one row per event id.</summary>
 public sealed class SignEventWriter(AuditDbContext db, TimeProvider time)
 {
     private static readonly string[] Columns =
@@ -28,46 +19,20 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time)
     public const string FailureType = "edge_sign_failure";
 
     /// <summary>Inserts the events that are not stored yet; returns how many rows were new.</summary>
-    public async Task<int> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
+    public Task<int> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
-        {
-            return 0;
-        }
-
-        var sql = new StringBuilder();
-        var sqlHelper = db.GetService<ISqlGenerationHelper>();
-        var entity = db.Model.FindEntityType(typeof(SignEventRecord))!;
-        sql.Append("INSERT INTO ").Append(sqlHelper.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()))
-            .Append(" (").AppendJoin(", ", Columns.Select(sqlHelper.DelimitIdentifier)).Append(") VALUES ");
-
         var recordedAt = time.GetUtcNow();
-        var parameters = new List<object?>(events.Count * Columns.Length);
-        for (var i = 0; i < events.Count; i++)
+        var rows = events.Select(e => new object?[]
         {
-            var (eventId, eventType, log) = events[i];
-            sql.Append(i == 0 ? "(" : ", (");
-            var values = new object?[]
-            {
-                eventId, eventType, log.RequestId, log.TenantId, log.Timestamp, log.Region, log.SigningMode, log.Kid,
-                log.Format, log.PayloadSize, log.TWasmMs, log.TKmsMs, log.TTotalMs, log.CpuMsUsed, log.MemoryMbUsed,
-                log.TbsHash, log.KmsKeyId, log.KmsRegion, log.Success, log.ErrorType, Truncate(log.ErrorMessage, 1024),
-                log.RetryCount, log.FallbackTriggered, log.BatchId, log.ItemId, recordedAt,
-            };
-            for (var c = 0; c < values.Length; c++)
-            {
-                sql.Append(c == 0 ? "{" : ", {").Append(parameters.Count.ToString(CultureInfo.InvariantCulture)).Append('}');
-                parameters.Add(values[c]);
-            }
-
-            sql.Append(')');
-        }
-
-        sql.Append(" ON CONFLICT (").Append(sqlHelper.DelimitIdentifier("event_id")).Append(") DO NOTHING");
-        return await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken);
+            e.EventId, e.EventType, e.Log.RequestId, e.Log.TenantId, e.Log.Timestamp, e.Log.Region, e.Log.SigningMode, e.Log.Kid,
+            e.Log.Format, e.Log.PayloadSize, e.Log.TWasmMs, e.Log.TKmsMs, e.Log.TTotalMs, e.Log.CpuMsUsed, e.Log.MemoryMbUsed,
+            e.Log.TbsHash, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.Success, e.Log.ErrorType, Truncate(e.Log.ErrorMessage, 1024),
+            e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.BatchId, e.Log.ItemId, recordedAt,
+        }).ToList();
+        return InsertIgnoringDuplicates.ExecuteAsync<SignEventRecord>(db, Columns, "event_id", rows, cancellationToken);
     }
 
-    private static string? Truncate(string? value, int length) =>
+    internal static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];
 }

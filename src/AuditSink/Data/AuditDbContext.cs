@@ -8,6 +8,7 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
     public const string Schema = "audit";
 
     public DbSet<SignEventRecord> SignEvents => Set<SignEventRecord>();
+    public DbSet<AuditTrailRecord> AuditTrail => Set<AuditTrailRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,6 +39,19 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(x => x.TTotalMs).HasColumnName("t_total_ms");
             e.HasIndex(x => x.RequestId);
             e.HasIndex(x => new { x.TenantId, x.Timestamp });
+        });
+        modelBuilder.Entity<AuditTrailRecord>(e =>
+        {
+            e.ToTable("audit_trail");
+            e.HasKey(x => x.EventId);
+            e.Property(x => x.Category).HasMaxLength(32);
+            e.Property(x => x.Actor).HasMaxLength(128);
+            e.Property(x => x.SourceAddress).HasMaxLength(64);
+            e.Property(x => x.Action).HasMaxLength(256);
+            e.Property(x => x.Target).HasMaxLength(256);
+            e.Property(x => x.Outcome).HasMaxLength(16);
+            e.HasIndex(x => x.OccurredAt);
+            e.HasIndex(x => new { x.Category, x.OccurredAt });
         });
     }
 

@@ -38,6 +38,7 @@ public static class AuditSinkHosting
         services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<AuditDbContext>();
         services.AddScoped<SignEventWriter>();
+        services.AddScoped<AuditTrailWriter>();
         return services;
     }
 

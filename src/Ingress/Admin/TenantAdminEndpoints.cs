@@ -16,8 +16,10 @@ public static class TenantAdminEndpoints
         tenants.MapPost("/", CreateTenant);
         tenants.MapPost("/{tenantId}/keys", IssueKey);
         tenants.MapDelete("/{tenantId}/keys/{keyId}", RevokeKey);
-        tenants.MapPost("/{tenantId}/disable", (string tenantId, IngressDbContext db, CancellationToken ct) => SetDisabled(tenantId, true, db, ct));
-        tenants.MapPost("/{tenantId}/enable", (string tenantId, IngressDbContext db, CancellationToken ct) => SetDisabled(tenantId, false, db, ct));
+        tenants.MapPost("/{tenantId}/disable", (string tenantId, HttpContext context, IngressDbContext db, CancellationToken ct) =>
+            SetDisabled(tenantId, true, context, db, ct));
+        tenants.MapPost("/{tenantId}/enable", (string tenantId, HttpContext context, IngressDbContext db, CancellationToken ct) =>
+            SetDisabled(tenantId, false, context, db, ct));
         return admin;
     }
 
@@ -30,13 +32,16 @@ public static class TenantAdminEndpoints
     public static async Task<Results<Created<TenantView>, ProblemHttpResult>> CreateTenant(
         HttpRequest request, IngressDbContext db, TimeProvider time, CancellationToken ct)
     {
+        var audit = AdminAuditFeature.For(request.HttpContext);
+        audit.Action = "tenants.create";
         var (body, problem) = await JsonBody.ReadAsync<CreateTenantBody>(request, 16 * 1024, ct);
         if (problem is not null)
         {
             return problem;
         }
 
-        if (!TenantIds.IsValid(body!.TenantId))
+        audit.Target = TenantIds.IsValid(body!.TenantId) ? body.TenantId : null;
+        if (!TenantIds.IsValid(body.TenantId))
         {
             return Problems.InvalidRequest("tenant_id must match ^[a-z0-9][a-z0-9-]{0,62}$.");
         }
@@ -54,12 +59,15 @@ public static class TenantAdminEndpoints
         var tenant = new Tenant { TenantId = body.TenantId!, RatePerSecond = body.RatePerSecond, Burst = body.Burst, CreatedAt = time.GetUtcNow() };
         db.Tenants.Add(tenant);
         await db.SaveChangesAsync(ct);
+        audit.After = Json(View(tenant));
         return TypedResults.Created($"/admin/tenants/{tenant.TenantId}", View(tenant));
     }
 
     public static async Task<Results<Created<IssuedKey>, ProblemHttpResult>> IssueKey(
-        string tenantId, IngressDbContext db, TimeProvider time, CancellationToken ct)
+        string tenantId, HttpContext context, IngressDbContext db, TimeProvider time, CancellationToken ct)
     {
+        var audit = AdminAuditFeature.For(context);
+        (audit.Action, audit.Target) = ("tenants.keys.issue", tenantId);
         if (!await db.Tenants.AnyAsync(t => t.TenantId == tenantId, ct))
         {
             return Problems.NotFound("No such tenant.");
@@ -69,36 +77,47 @@ public static class TenantAdminEndpoints
         var key = new TenantApiKey { KeyId = ApiKeys.NewKeyId(), TenantId = tenantId, KeyHash = ApiKeys.Hash(apiKey), CreatedAt = time.GetUtcNow() };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(ct);
+        audit.After = Json(new { key.KeyId, key.CreatedAt }); // never the key itself
         return TypedResults.Created($"/admin/tenants/{tenantId}/keys/{key.KeyId}", new IssuedKey(key.KeyId, apiKey));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        string tenantId, string keyId, IngressDbContext db, TimeProvider time, CancellationToken ct)
+        string tenantId, string keyId, HttpContext context, IngressDbContext db, TimeProvider time, CancellationToken ct)
     {
+        var audit = AdminAuditFeature.For(context);
+        (audit.Action, audit.Target) = ("tenants.keys.revoke", $"{tenantId}/{keyId}");
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.KeyId == keyId && k.TenantId == tenantId, ct);
         if (key is null)
         {
             return Problems.NotFound("No such key for this tenant.");
         }
 
+        audit.Before = Json(new { key.KeyId, key.RevokedAt });
         key.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        audit.After = Json(new { key.KeyId, key.RevokedAt });
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> SetDisabled(
-        string tenantId, bool disabled, IngressDbContext db, CancellationToken ct)
+        string tenantId, bool disabled, HttpContext context, IngressDbContext db, CancellationToken ct)
     {
+        var audit = AdminAuditFeature.For(context);
+        (audit.Action, audit.Target) = (disabled ? "tenants.disable" : "tenants.enable", tenantId);
         var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.TenantId == tenantId, ct);
         if (tenant is null)
         {
             return Problems.NotFound("No such tenant.");
         }
 
+        audit.Before = Json(View(tenant));
         tenant.Disabled = disabled;
         await db.SaveChangesAsync(ct);
+        audit.After = Json(View(tenant));
         return TypedResults.Ok(View(tenant));
     }
+
+    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Flags.FlagStore.Json);
 
     private static TenantView View(Tenant t) => new(t.TenantId, t.Disabled, t.RatePerSecond, t.Burst, t.CreatedAt);
 }

@@ -1,3 +1,4 @@
+using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Tenants;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,6 +11,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantApiKey> ApiKeys => Set<TenantApiKey>();
+    public DbSet<FlagStateRow> FlagState => Set<FlagStateRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -33,6 +35,13 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.Property(x => x.KeyId).HasMaxLength(32);
             e.Property(x => x.KeyHash).HasMaxLength(32);
             e.HasIndex(x => x.KeyHash).IsUnique();
+        });
+        modelBuilder.Entity<FlagStateRow>(e =>
+        {
+            e.ToTable("flag_state");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Version).IsConcurrencyToken();
         });
     }
 

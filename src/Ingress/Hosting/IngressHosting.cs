@@ -5,9 +5,11 @@ using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Admin;
 using EdgeSigner.Ingress.Data;
+using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults;
+using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
@@ -64,6 +66,11 @@ public static class IngressHosting
         services.AddOptions<EdgeSignerFlags>().BindConfiguration("EdgeSigner:Flags");
         services.AddDbContext<IngressDbContext>(options => IngressDbContext.Configure(options, postgres, builder.Environment.ContentRootPath));
         services.AddDatabaseLifecycle<IngressDbContext>();
+        services.AddFlagsState();
+        services.AddScoped<FlagStore>();
+        services.AddHostedService<FlagsReloader>();
+        services.AddSingleton<RouteGuard>();
+        services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, TenantAuthenticationHandler>(TenantAuthenticationHandler.SchemeName, null)
@@ -93,6 +100,8 @@ public static class IngressHosting
         {
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddRequestClient<SignRequested>(SignQueues.SignRequestedAddress);
+            bus.AddFlagsChangedConsumer();
+            bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();
@@ -110,6 +119,7 @@ public static class IngressHosting
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapServiceDefaults();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), admin => admin.UseMiddleware<AdminAuditMiddleware>());
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -117,7 +127,7 @@ public static class IngressHosting
         v1.MapSigning();
         v1.MapKeys();
 
-        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin();
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin();
         return app;
     }
 }

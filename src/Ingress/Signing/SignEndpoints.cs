@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Security.Claims;
-using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
+using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Hosting;
 using EdgeSigner.Ingress.Tenants;
+using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Keys;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,7 @@ public static class SignEndpoints
 {
     public static RouteGroupBuilder MapSigning(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant);
+        v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant).AddEndpointFilter<RouteGuard>();
         return v1;
     }
 
@@ -44,7 +45,7 @@ public static class SignEndpoints
         ClaimsPrincipal user,
         IRequestClient<SignRequested> signer,
         SigningKeyRegistry keys,
-        IOptionsMonitor<EdgeSignerFlags> flags,
+        FlagsState flags,
         IOptions<SignApiOptions> api,
         TimeProvider time,
         ILogger<SignRequested> logger,
@@ -53,7 +54,7 @@ public static class SignEndpoints
         var receivedAt = time.GetUtcNow();
         var requestId = Guid.CreateVersion7(receivedAt);
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
-        var maxPayload = flags.CurrentValue.MaxPayloadSize;
+        var maxPayload = flags.Current.EffectiveFor(tenantId).MaxPayloadSize;
 
         var (body, problem) = await JsonBody.ReadAsync<SignBody>(request, MaxBodyBytes(maxPayload), ct);
         if (problem is not null)

@@ -1,5 +1,6 @@
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.ServiceDefaults;
+using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
@@ -22,10 +23,13 @@ public static class SignWorkerHosting
 
         builder.AddServiceDefaults();
         builder.Services.AddSignWorkerServices();
+        builder.Services.AddHostedService<FlagsFetcher>();
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddSignWorkerConsumers();
+            bus.AddFlagsChangedConsumer();
+            bus.AddRequestClient<GetFlags>(GetFlags.Address);
             bus.UsingEdgeSignerTransport(builder.Configuration);
         });
         return builder;
@@ -37,7 +41,7 @@ public static class SignWorkerHosting
         services.AddOptions<SignWorkerOptions>().BindConfiguration(SignWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSigningKeys();
-        services.AddOptions<EdgeSignerFlags>().BindConfiguration("EdgeSigner:Flags");
+        services.AddFlagsState();
         return services;
     }
 

@@ -3,13 +3,21 @@ using System.Security.Cryptography;
 namespace EdgeSigner.SignWorker.Keys;
 
 /// <summary>A logical ES256 key: one public key, held by an edge and a central backend.</summary>
-public sealed class SigningKey(string kid, ISignerBackend edge, ISignerBackend central, byte[] publicKeyInfo) : IDisposable
+public sealed class SigningKey(
+    string kid, ISignerBackend edge, IReadOnlyList<ISignerBackend> edgeReplicas, ISignerBackend central, byte[] publicKeyInfo) : IDisposable
 {
+    private readonly Dictionary<string, ISignerBackend> _edgeByRegion =
+        edgeReplicas.Prepend(edge).ToDictionary(b => b.Region, StringComparer.OrdinalIgnoreCase);
+
     private readonly ECDsa _publicKey = ImportPublicKey(publicKeyInfo);
 
     public string Kid { get; } = kid;
     public ISignerBackend Edge { get; } = edge;
     public ISignerBackend Central { get; } = central;
+
+    /// <summary>The edge backend for a caller's region (smart placement), or the default edge when null.</summary>
+    public ISignerBackend EdgeFor(string? clientRegion) =>
+        clientRegion is null ? Edge : _edgeByRegion[Routing.EdgePlacement.Choose(clientRegion, _edgeByRegion.Keys, Edge.Region)];
 
     /// <summary>DER SubjectPublicKeyInfo shared by both backends.</summary>
     public byte[] PublicKeyInfo { get; } = publicKeyInfo;

@@ -31,17 +31,21 @@ public sealed class SigningKeyRegistry(
         foreach (var keyOptions in options.Value.Keys)
         {
             var edge = CreateBackend(keyOptions.Edge);
+            var replicas = keyOptions.EdgeReplicas.Select(CreateBackend).ToList();
             var central = CreateBackend(keyOptions.Central);
-            var edgeKey = await edge.GetPublicKeyAsync(cancellationToken);
             var centralKey = await central.GetPublicKeyAsync(cancellationToken);
-            if (!edgeKey.AsSpan().SequenceEqual(centralKey))
+            foreach (var backend in replicas.Prepend(edge))
             {
-                throw new InvalidOperationException(
-                    $"Key '{keyOptions.Kid}': the edge backend ({edge.Region}, {edge.KeyId}) and the central backend " +
-                    $"({central.Region}, {central.KeyId}) hold different public keys. Refusing to start.");
+                var edgeKey = await backend.GetPublicKeyAsync(cancellationToken);
+                if (!edgeKey.AsSpan().SequenceEqual(centralKey))
+                {
+                    throw new InvalidOperationException(
+                        $"Key '{keyOptions.Kid}': the edge backend ({backend.Region}, {backend.KeyId}) and the central backend " +
+                        $"({central.Region}, {central.KeyId}) hold different public keys. Refusing to start.");
+                }
             }
 
-            var key = new SigningKey(keyOptions.Kid, edge, central, edgeKey);
+            var key = new SigningKey(keyOptions.Kid, edge, replicas, central, centralKey);
             _owned.Add(key);
             keys[keyOptions.Kid] = key;
             logger.LogInformation("Signing key {Kid}: edge {EdgeRegion}, central {CentralRegion}; public keys match",

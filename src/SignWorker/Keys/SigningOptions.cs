@@ -21,7 +21,13 @@ public sealed class SigningOptions
 public sealed class SigningKeyOptions
 {
     public string Kid { get; set; } = string.Empty;
+    /// <summary>The default edge backend: the region nearest most callers.</summary>
     public SignerBackendOptions Edge { get; set; } = new();
+
+    /// <summary>More edge backends (KMS multi-Region replicas) that smart placement may choose per request.</summary>
+    public List<SignerBackendOptions> EdgeReplicas { get; set; } = [];
+
+    /// <summary>The primary key in its central region.</summary>
     public SignerBackendOptions Central { get; set; } = new();
 }
 
@@ -86,6 +92,16 @@ public sealed class SigningOptionsValidator : Microsoft.Extensions.Options.IVali
 
             Check(key.Edge, $"{prefix}:Edge", errors);
             Check(key.Central, $"{prefix}:Central", errors);
+            for (var r = 0; r < key.EdgeReplicas.Count; r++)
+            {
+                Check(key.EdgeReplicas[r], $"{prefix}:EdgeReplicas:{r}", errors);
+            }
+
+            var regions = key.EdgeReplicas.Select(b => b.Region).Append(key.Edge.Region).ToList();
+            if (regions.Distinct(StringComparer.OrdinalIgnoreCase).Count() != regions.Count)
+            {
+                errors.Add($"{prefix}:EdgeReplicas: each edge region may appear once (Edge:Region included).");
+            }
         }
 
         if (!string.IsNullOrEmpty(options.ActiveKid) && !kids.Contains(options.ActiveKid))

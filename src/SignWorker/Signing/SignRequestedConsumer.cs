@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using EdgeSigner.Contracts.Events;
-using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Routing;
+using EdgeSigner.ServiceDefaults.Flags;
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.Signing;
 
@@ -16,7 +15,7 @@ namespace EdgeSigner.SignWorker.Signing;
 /// </summary>
 public sealed class SignRequestedConsumer(
     SigningKeyRegistry keys,
-    IOptionsMonitor<EdgeSignerFlags> flags,
+    FlagsState flags,
     TimeProvider time,
     ILogger<SignRequestedConsumer> logger) : IConsumer<SignRequested>
 {
@@ -49,9 +48,12 @@ public sealed class SignRequestedConsumer(
             return;
         }
 
-        var path = SigningPathPolicy.Choose(flags.CurrentValue, request.TenantId,
-            tenantEdgeOverride: null, emergencyShutdown: false, edgeUsable: true);
-        var (backend, mode) = path == SigningPath.Edge ? (key.Edge, SigningModes.Edge) : (key.Central, SigningModes.CentralFallback);
+        var snapshot = flags.Current;
+        var path = SigningPathPolicy.Choose(snapshot.Global, request.TenantId,
+            snapshot.OverridesFor(request.TenantId)?.EdgeSignerEnabled, snapshot.EmergencyShutdown, edgeUsable: true);
+        var (backend, mode) = path == SigningPath.Edge
+            ? (key.EdgeFor(snapshot.EffectiveFor(request.TenantId).SmartPlacementEnabled ? request.Region : null), SigningModes.Edge)
+            : (key.Central, SigningModes.CentralFallback);
 
         var attempt = Log(request, tbsHash, backend, mode, retryCount, cpuAtStart);
         await context.Publish(new SignAttempted { EventId = NewId.NextGuid(), Log = attempt });

@@ -23,6 +23,32 @@ namespace EdgeSigner.Ingress.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("EdgeSigner.Ingress.Flags.FlagStateRow", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("document");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flag_state");
+
+                    b.ToTable("flag_state", "ingress");
+                });
+
             modelBuilder.Entity("EdgeSigner.Ingress.Tenants.Tenant", b =>
                 {
                     b.Property<string>("TenantId")

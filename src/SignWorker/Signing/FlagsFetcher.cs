@@ -1,0 +1,35 @@
+using EdgeSigner.Contracts.Flags;
+using EdgeSigner.ServiceDefaults.Flags;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSigner.SignWorker.Signing;
+
+/// <summary>
+/// A standalone worker has no database: it asks an ingress for the stored flags at start and then periodically,
+/// the safety net behind <c>FlagsChanged</c>. Until an answer comes it keeps what it has (at first the seed's
+/// defaults, which route everyone to central-fallback: the safe side).
+/// </summary>
+public sealed class FlagsFetcher(
+    IRequestClient<GetFlags> client, FlagsState state, IOptions<FlagsSyncOptions> options, TimeProvider time, ILogger<FlagsFetcher> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.Value.ReloadIntervalMs);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var response = await client.GetResponse<FlagsSnapshot>(new GetFlags(), stoppingToken, RequestTimeout.After(s: 2));
+                state.TryApply(response.Message);
+            }
+            catch (RequestTimeoutException)
+            {
+                logger.LogDebug("No ingress answered the flags request; keeping version {FlagsVersion}", state.Current.Version);
+            }
+
+            await Task.Delay(interval, time, stoppingToken);
+        }
+    }
+}
