@@ -15,6 +15,7 @@ public sealed class Pipeline : IAsyncDisposable
     public const string Kid = "es256-e2e";
     public const string EdgeKmsKeyId = "edge-key";
     public const string CentralKmsKeyId = "central-key";
+    public const string EdgeUsKmsKeyId = "edge-us-key";
     public const string AdminToken = "test-admin-token-0123456789abcdef";
 
     private readonly List<ServiceHost> _hosts = [];
@@ -48,6 +49,7 @@ public sealed class Pipeline : IAsyncDisposable
         {
             kms.AddKey(EdgeKmsKeyId, ECDsa.Create(key.ExportParameters(true)));
             kms.AddKey(CentralKmsKeyId, ECDsa.Create(key.ExportParameters(true)));
+            kms.AddKey(EdgeUsKmsKeyId, ECDsa.Create(key.ExportParameters(true)));
         }
 
         var pipeline = new Pipeline(rabbit, postgres, kms);
@@ -60,6 +62,9 @@ public sealed class Pipeline : IAsyncDisposable
             ["EdgeSigner:Signing:Keys:0:Edge:Backend"] = "Kms",
             ["EdgeSigner:Signing:Keys:0:Edge:KmsKeyId"] = EdgeKmsKeyId,
             ["EdgeSigner:Signing:Keys:0:Edge:Region"] = "eu-west-1",
+            ["EdgeSigner:Signing:Keys:0:EdgeReplicas:0:Backend"] = "Kms",
+            ["EdgeSigner:Signing:Keys:0:EdgeReplicas:0:KmsKeyId"] = EdgeUsKmsKeyId,
+            ["EdgeSigner:Signing:Keys:0:EdgeReplicas:0:Region"] = "us-east-1",
             ["EdgeSigner:Signing:Keys:0:Central:Backend"] = "Kms",
             ["EdgeSigner:Signing:Keys:0:Central:KmsKeyId"] = CentralKmsKeyId,
             ["EdgeSigner:Signing:Keys:0:Central:Region"] = "eu-central-1",

@@ -11,5 +11,6 @@ public sealed record TenantFlagOverrides
     public bool? CircuitBreakerEnabled { get; init; }
     public bool? SmartPlacementEnabled { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty => this == new TenantFlagOverrides();
 }

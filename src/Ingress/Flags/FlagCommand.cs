@@ -5,7 +5,8 @@ using EdgeSigner.Ingress.Tenants;
 namespace EdgeSigner.Ingress.Flags;
 
 /// <summary>The body of <c>POST /admin/flags</c>, exactly as the seed's runbook writes it.</summary>
-public sealed record FlagCommandBody(string? Action, string? Flag, string? TenantId, string? Service, JsonElement? Value);
+/// <remarks><see cref="Value"/> is <see cref="JsonValueKind.Undefined"/> when absent and <see cref="JsonValueKind.Null"/> when null.</remarks>
+public sealed record FlagCommandBody(string? Action, string? Flag, string? TenantId, string? Service, JsonElement Value);
 
 /// <summary>A validated flag command: what it does to a snapshot, and how the audit trail names it.</summary>
 public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapshot, FlagsSnapshot> Apply)
@@ -37,7 +38,7 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
                     return (null, $"service must be \"{Service}\" for action {body.Action}.");
                 }
 
-                if (body.Flag is not null || body.TenantId is not null || body.Value is not null)
+                if (body.Flag is not null || body.TenantId is not null || body.Value.ValueKind != JsonValueKind.Undefined)
                 {
                     return (null, $"action {body.Action} takes only \"service\".");
                 }
@@ -68,7 +69,7 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
         }
 
         var flag = body.Flag;
-        var value = body.Value ?? default;
+        var value = body.Value;
         if (body.TenantId is { } tenantId)
         {
             if (!TenantIds.IsValid(tenantId))
@@ -79,7 +80,7 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
             return ParseTenantOverride(flag, tenantId, body.Value);
         }
 
-        if (body.Value is null || value.ValueKind == JsonValueKind.Null)
+        if (value.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             return (null, $"value is required for the global flag {flag}.");
         }
@@ -96,19 +97,18 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
         return apply is null ? (null, ExpectedValue(flag)) : (new FlagCommand("flags.update", flag, apply), null);
     }
 
-    private static (FlagCommand?, string?) ParseTenantOverride(string flag, string tenantId, JsonElement? value)
+    private static (FlagCommand?, string?) ParseTenantOverride(string flag, string tenantId, JsonElement v)
     {
         if (flag == "tenant_allowlist")
         {
             return (null, "tenant_allowlist is global only; it takes no tenant_id.");
         }
 
-        if (value is null)
+        if (v.ValueKind == JsonValueKind.Undefined)
         {
             return (null, $"value is required (null clears the tenant's {flag} override).");
         }
 
-        var v = value.Value;
         var clear = v.ValueKind == JsonValueKind.Null;
         Func<TenantFlagOverrides, TenantFlagOverrides>? set = flag switch
         {

@@ -24,7 +24,7 @@ public sealed class FlagsChangedConsumerDefinition : ConsumerDefinition<FlagsCha
         Endpoint(endpoint =>
         {
             endpoint.Name = "edge-signer-flags-changed";
-            endpoint.InstanceId = "-" + NewId.Next().ToString("N")[..12];
+            endpoint.InstanceId = Guid.NewGuid().ToString("N")[..12];
             endpoint.Temporary = true;
         });
     }
