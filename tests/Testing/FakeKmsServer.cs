@@ -23,7 +23,39 @@ public sealed class FakeKmsServer : IAsyncDisposable
     private readonly ConcurrentQueue<KmsCall> _calls = new();
     private WebApplication? _app;
 
-    public sealed record KmsCall(string Operation, string KeyId, string? MessageType, string? SigningAlgorithm, int MessageLength);
+    public sealed record KmsCall(string Operation, string KeyId, string? MessageType, string? SigningAlgorithm, int MessageLength)
+    {
+        public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
+        /// <summary>What the server answered: <c>ok</c> or the injected fault.</summary>
+        public string Result { get; set; } = "ok";
+    }
+
+    /// <summary>The faults the server can inject into Sign calls of one key.</summary>
+    public enum Fault
+    {
+        Throttle,
+        InternalError,
+        Hang,
+        Disabled,
+    }
+
+    private sealed class FaultPlan(Fault fault, int remaining)
+    {
+        public Fault Fault { get; } = fault;
+        public int Remaining = remaining;
+    }
+
+    private readonly ConcurrentDictionary<string, FaultPlan> _faults = new(StringComparer.Ordinal);
+
+    /// <summary>Makes the next <paramref name="count"/> Sign calls of a key fail with <paramref name="fault"/> (-1: until <see cref="Recover"/>).</summary>
+    public void Inject(string keyId, Fault fault, int count = -1) => _faults[keyId] = new FaultPlan(fault, count);
+
+    /// <summary>Clears any fault of a key.</summary>
+    public void Recover(string keyId) => _faults.TryRemove(keyId, out _);
+
+    /// <summary>Sign calls of one key, in order.</summary>
+    public IReadOnlyList<KmsCall> SignCallsOf(string keyId) => _calls.Where(c => c.Operation == "Sign" && c.KeyId == keyId).ToList();
 
     public string Url { get; private set; } = string.Empty;
 
@@ -70,7 +102,28 @@ public sealed class FakeKmsServer : IAsyncDisposable
                 var message = Convert.FromBase64String(body["Message"]?.GetValue<string>() ?? string.Empty);
                 var messageType = body["MessageType"]?.GetValue<string>();
                 var algorithm = body["SigningAlgorithm"]?.GetValue<string>();
-                _calls.Enqueue(new KmsCall("Sign", keyId, messageType, algorithm, message.Length));
+                var call = new KmsCall("Sign", keyId, messageType, algorithm, message.Length);
+                _calls.Enqueue(call);
+                if (_faults.TryGetValue(keyId, out var plan) && (plan.Remaining < 0 || Interlocked.Decrement(ref plan.Remaining) >= 0))
+                {
+                    call.Result = plan.Fault.ToString();
+                    switch (plan.Fault)
+                    {
+                        case Fault.Throttle:
+                            await ErrorAsync(context, 400, "ThrottlingException", "Rate exceeded");
+                            return;
+                        case Fault.InternalError:
+                            await ErrorAsync(context, 500, "KMSInternalException", "Internal error");
+                            return;
+                        case Fault.Disabled:
+                            await ErrorAsync(context, 400, "DisabledException", $"{Arn(keyId)} is disabled.");
+                            return;
+                        default:
+                            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                            return;
+                    }
+                }
+
                 if (!_keys.TryGetValue(keyId, out var signingKey))
                 {
                     await ErrorAsync(context, 400, "NotFoundException", $"Key '{keyId}' does not exist");

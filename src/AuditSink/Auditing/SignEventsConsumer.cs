@@ -1,4 +1,5 @@
 using EdgeSigner.Contracts.Admin;
+using EdgeSigner.Contracts.Breakers;
 using EdgeSigner.Contracts.Events;
 using MassTransit;
 
@@ -12,7 +13,8 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
     IConsumer<Batch<SignAttempted>>,
     IConsumer<Batch<SignSucceeded>>,
     IConsumer<Batch<SignFailed>>,
-    IConsumer<Batch<AdminActionRecorded>>
+    IConsumer<Batch<AdminActionRecorded>>,
+    IConsumer<Batch<CircuitBreakerStateChanged>>
 {
     public Task Consume(ConsumeContext<Batch<SignAttempted>> context) =>
         WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.AttemptType, m.Message.Log)).ToList());
@@ -27,6 +29,12 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
     {
         var written = await trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
         logger.LogDebug("Wrote {Written} of {Count} admin actions", written, context.Message.Length);
+    }
+
+    public async Task Consume(ConsumeContext<Batch<CircuitBreakerStateChanged>> context)
+    {
+        var written = await trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
+        logger.LogDebug("Wrote {Written} of {Count} breaker transitions", written, context.Message.Length);
     }
 
     private async Task WriteAsync(ConsumeContext context, List<(Guid, string, EdgeSignerLog)> events)

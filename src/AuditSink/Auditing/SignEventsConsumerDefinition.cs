@@ -20,8 +20,8 @@ public sealed class SignEventsConsumerDefinition : ConsumerDefinition<SignEvents
         IConsumerConfigurator<SignEventsConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Enough unacknowledged messages in hand to fill every concurrent batch of every message type.
-        endpointConfigurator.PrefetchCount = _options.BatchSize * _options.ConcurrentBatches * 3;
+        // Enough unacknowledged messages in hand to fill every concurrent batch of every message type (five).
+        endpointConfigurator.PrefetchCount = _options.BatchSize * _options.ConcurrentBatches * 5;
         consumerConfigurator.Options<BatchOptions>(batch => batch
             .SetMessageLimit(_options.BatchSize)
             .SetTimeLimit(TimeSpan.FromMilliseconds(_options.BatchTimeLimitMs))

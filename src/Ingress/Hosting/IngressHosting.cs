@@ -70,6 +70,7 @@ public static class IngressHosting
         services.AddScoped<FlagStore>();
         services.AddHostedService<FlagsReloader>();
         services.AddSingleton<RouteGuard>();
+        services.AddSingleton<CircuitBreakerView>();
         services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddAuthentication()
@@ -102,6 +103,7 @@ public static class IngressHosting
             bus.AddRequestClient<SignRequested>(SignQueues.SignRequestedAddress);
             bus.AddFlagsChangedConsumer();
             bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
+            bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();
@@ -127,7 +129,7 @@ public static class IngressHosting
         v1.MapSigning();
         v1.MapKeys();
 
-        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin();
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin();
         return app;
     }
 }

@@ -108,6 +108,8 @@ public static class SignEndpoints
 
         if (response.Is(out Response<SignRejected>? rejected))
         {
+            // Every other rejection (both backends failed, a key that cannot sign) is the service's to fix: 503,
+            // with the precise error_type (signing_failed, kms_key_disabled, ...) and a detail naming the causes.
             var status = rejected.Message.ErrorType switch
             {
                 ErrorTypes.SigningTimeout => StatusCodes.Status504GatewayTimeout,

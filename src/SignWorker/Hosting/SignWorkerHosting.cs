@@ -1,6 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
@@ -40,8 +41,13 @@ public static class SignWorkerHosting
     {
         services.AddOptions<SignWorkerOptions>().BindConfiguration(SignWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FailurePolicyOptions>().BindConfiguration(FailurePolicyOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSigningKeys();
         services.AddFlagsState();
+        services.AddSingleton<KmsCircuitBreakers>();
+        services.AddSingleton<FallbackSigner>();
+        services.AddHostedService<CircuitBreakerStatusReporter>();
         return services;
     }
 
@@ -56,6 +62,9 @@ public static class SignWorkerHosting
         return services;
     }
 
-    public static void AddSignWorkerConsumers(this IBusRegistrationConfigurator bus) =>
+    public static void AddSignWorkerConsumers(this IBusRegistrationConfigurator bus)
+    {
         bus.AddConsumer<SignRequestedConsumer, SignRequestedConsumerDefinition>();
+        bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
+    }
 }

@@ -4,7 +4,8 @@ namespace EdgeSigner.SignWorker.Keys;
 
 /// <summary>A logical ES256 key: one public key, held by an edge and a central backend.</summary>
 public sealed class SigningKey(
-    string kid, ISignerBackend edge, IReadOnlyList<ISignerBackend> edgeReplicas, ISignerBackend central, byte[] publicKeyInfo) : IDisposable
+    string kid, ISignerBackend edge, IReadOnlyList<ISignerBackend> edgeReplicas, ISignerBackend central, byte[] publicKeyInfo,
+    bool fallbackOnConfigurationError = false) : IDisposable
 {
     private readonly Dictionary<string, ISignerBackend> _edgeByRegion =
         edgeReplicas.Prepend(edge).ToDictionary(b => b.Region, StringComparer.OrdinalIgnoreCase);
@@ -14,6 +15,9 @@ public sealed class SigningKey(
     public string Kid { get; } = kid;
     public ISignerBackend Edge { get; } = edge;
     public ISignerBackend Central { get; } = central;
+
+    /// <summary>The key's policy: may a configuration error of the edge backend fall back to central?</summary>
+    public bool FallbackOnConfigurationError { get; } = fallbackOnConfigurationError;
 
     /// <summary>The edge backend for a caller's region (smart placement), or the default edge when null.</summary>
     public ISignerBackend EdgeFor(string? clientRegion) =>

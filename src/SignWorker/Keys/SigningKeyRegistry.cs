@@ -45,7 +45,7 @@ public sealed class SigningKeyRegistry(
                 }
             }
 
-            var key = new SigningKey(keyOptions.Kid, edge, replicas, central, centralKey);
+            var key = new SigningKey(keyOptions.Kid, edge, replicas, central, centralKey, keyOptions.FallbackOnConfigurationError);
             _owned.Add(key);
             keys[keyOptions.Kid] = key;
             logger.LogInformation("Signing key {Kid}: edge {EdgeRegion}, central {CentralRegion}; public keys match",

@@ -29,6 +29,12 @@ public sealed class SigningKeyOptions
 
     /// <summary>The primary key in its central region.</summary>
     public SignerBackendOptions Central { get; set; } = new();
+
+    /// <summary>
+    /// The key's policy when its edge backend cannot sign for a configuration reason (disabled, missing, wrong
+    /// usage or state): false (the default) fails the request with a precise error; true signs with the central key.
+    /// </summary>
+    public bool FallbackOnConfigurationError { get; set; }
 }
 
 public enum SignerBackendKind
@@ -60,9 +66,9 @@ public sealed class KmsOptions
     public string? AccessKeyId { get; set; }
     public string? SecretAccessKey { get; set; }
 
-    /// <summary>The SDK's own retries; kept low so they do not multiply with the worker's retry policy.</summary>
+    /// <summary>The SDK's own retries: none by default, so they do not multiply with the worker's failure policy.</summary>
     [Range(0, 3)]
-    public int MaxErrorRetry { get; set; } = 1;
+    public int MaxErrorRetry { get; set; }
 }
 
 /// <summary>Validates <see cref="SigningOptions"/> at start, naming the setting that is wrong.</summary>

@@ -24,11 +24,12 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
     {
         endpointConfigurator.PrefetchCount = _options.PrefetchCount;
 
-        // A backend error is retried twice, quickly, in memory; after that the request faults (the caller gets a
-        // 503 and the message goes to the error queue with its reason).
+        // Backend failures are handled inside the consumer (FallbackSigner: breaker, deadline-aware retries,
+        // fallback), so they never reach this policy. What does (the bus itself failing to publish or answer) is
+        // retried twice, then the message goes to the error queue with its reason.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Intervals(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250));
+            retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500));
             retry.Ignore<ArgumentException>();
             retry.Ignore<FormatException>();
         });

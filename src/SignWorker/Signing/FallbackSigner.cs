@@ -1,0 +1,183 @@
+using EdgeSigner.Contracts.Flags;
+using EdgeSigner.Contracts.Tbs;
+using EdgeSigner.SignWorker.CircuitBreaking;
+using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Routing;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSigner.SignWorker.Signing;
+
+/// <summary>How one request was signed, or why it was not.</summary>
+public sealed record SignOutcome(
+    byte[]? SignatureRs, ISignerBackend Backend, bool Edge, int RetryCount, bool FallbackTriggered, double KmsMs,
+    string? ErrorType, string? ErrorMessage)
+{
+    public bool Success => SignatureRs is not null;
+}
+
+/// <summary>
+/// The seed's failure policy around the signer backends: the edge backend behind its circuit breaker, with retries
+/// (exponential backoff and jitter) for service errors, a timeout per call (<c>kms_timeout_ms</c>), and a fallback to
+/// the central backend (its own timeout, <c>fallback_timeout_ms</c>). No retry or wait runs past the request's deadline.
+/// </summary>
+public sealed class FallbackSigner(
+    KmsCircuitBreakers breakers, IOptions<FailurePolicyOptions> options, TimeProvider time, ILogger<FallbackSigner> logger)
+{
+    private readonly FailurePolicyOptions _policy = options.Value;
+
+    /// <summary>Below this much time before the deadline no call is started.</summary>
+    private static readonly TimeSpan MinimumCallTime = TimeSpan.FromMilliseconds(20);
+
+    public async Task<SignOutcome> SignAsync(
+        SigningKey key, SigningPath path, ISignerBackend edge, byte[] digest, EdgeSignerFlags flags, DateTimeOffset deadline,
+        bool allowFallbackOnConfigurationError, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(edge);
+        ArgumentNullException.ThrowIfNull(flags);
+        if (path == SigningPath.Central)
+        {
+            var routed = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
+                useBreaker: false, reserveForFallback: false, cancellationToken);
+            return routed.Outcome(key.Central, edge: false, fallback: false, previous: null);
+        }
+
+        var edgeTry = await TryBackendAsync(key, edge, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
+            useBreaker: flags.CircuitBreakerEnabled, reserveForFallback: _policy.FallbackToCentral, cancellationToken);
+        if (edgeTry.Signature is not null)
+        {
+            return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
+        }
+
+        var edgeFault = edgeTry.Fault!;
+        if (edgeFault.Kind == KmsFaultKind.Configuration)
+        {
+            logger.LogCritical(
+                "ALERT: KMS key {KmsKeyId} in {KmsRegion} cannot sign: {ErrorType} ({Detail}). Fallback {Fallback}",
+                edge.KeyId, edge.Region, edgeFault.ErrorType, edgeFault.Detail, allowFallbackOnConfigurationError ? "allowed by the key's policy" : "not allowed by the key's policy");
+            if (!allowFallbackOnConfigurationError)
+            {
+                return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
+            }
+        }
+
+        if (!_policy.FallbackToCentral)
+        {
+            return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
+        }
+
+        var central = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(_policy.FallbackTimeoutMs), deadline,
+            useBreaker: false, reserveForFallback: false, cancellationToken, maxRetries: 0);
+        return central.Outcome(key.Central, edge: false, fallback: true, previous: (edge, edgeTry));
+    }
+
+    private sealed record Attempt(byte[]? Signature, KmsFault? Fault, int Retries, double KmsMs)
+    {
+        public SignOutcome Outcome(ISignerBackend backend, bool edge, bool fallback, (ISignerBackend Backend, Attempt Attempt)? previous)
+        {
+            var retries = Retries + (previous?.Attempt.Retries ?? 0);
+            var kmsMs = KmsMs + (previous?.Attempt.KmsMs ?? 0);
+            if (Signature is not null)
+            {
+                var why = previous is { } p ? $"edge {p.Backend.Region}: {p.Attempt.Fault!.ErrorType} ({p.Attempt.Fault.Detail})" : null;
+                return new SignOutcome(Signature, backend, edge, retries, fallback, kmsMs, previous?.Attempt.Fault?.ErrorType, why);
+            }
+
+            if (previous is { } both)
+            {
+                return new SignOutcome(null, backend, edge, retries, fallback, kmsMs, "signing_failed",
+                    $"edge {both.Backend.Region}: {both.Attempt.Fault!.ErrorType} ({both.Attempt.Fault.Detail}); " +
+                    $"central {backend.Region}: {Fault!.ErrorType} ({Fault.Detail})");
+            }
+
+            return new SignOutcome(null, backend, edge, retries, fallback, kmsMs,
+                Fault!.Kind == KmsFaultKind.Configuration ? Fault.ErrorType : "signing_failed",
+                $"{(edge ? "edge" : "central")} {backend.Region}: {Fault.ErrorType} ({Fault.Detail})");
+        }
+    }
+
+    private async Task<Attempt> TryBackendAsync(
+        SigningKey key, ISignerBackend backend, byte[] digest, TimeSpan callTimeout, DateTimeOffset deadline,
+        bool useBreaker, bool reserveForFallback, CancellationToken cancellationToken, int? maxRetries = null)
+    {
+        var retries = 0;
+        double kmsMs = 0;
+        while (true)
+        {
+            var left = deadline - time.GetUtcNow();
+            // Keep enough of the deadline for the central fallback: at most its timeout, at most half of what is left.
+            var reserve = reserveForFallback
+                ? TimeSpan.FromMilliseconds(Math.Min(_policy.FallbackTimeoutMs, left.TotalMilliseconds / 2))
+                : TimeSpan.Zero;
+            var timeout = Min(callTimeout, left - reserve);
+            if (timeout < MinimumCallTime)
+            {
+                return new Attempt(null, new KmsFault(KmsFaultKind.Timeout, "deadline_exceeded", "too little time left before the request's deadline"), retries, kmsMs);
+            }
+
+            if (useBreaker && !breakers.TryAcquire(backend.KeyId, backend.Region))
+            {
+                return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "circuit_open", "the circuit breaker is open"), retries, kmsMs);
+            }
+
+            var started = time.GetTimestamp();
+            using var timeoutSource = new CancellationTokenSource(timeout, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            KmsFault fault;
+            try
+            {
+                var der = await backend.SignDigestAsync(digest, linked.Token);
+                kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
+                var rs = EcdsaSignature.DerToRs(der);
+                if (!key.Verify(digest, rs))
+                {
+                    throw new InvalidOperationException("The backend returned a signature that does not verify.");
+                }
+
+                if (useBreaker)
+                {
+                    breakers.OnSuccess(backend.KeyId, backend.Region);
+                }
+
+                return new Attempt(rs, null, retries, kmsMs);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
+                fault = KmsFault.Classify(ex, timedOut: timeoutSource.IsCancellationRequested);
+            }
+
+            logger.LogWarning("KMS {Operation} on {KmsKeyId} in {KmsRegion} failed: {ErrorType} ({Detail}), attempt {Attempt}",
+                "Sign", backend.KeyId, backend.Region, fault.ErrorType, fault.Detail, retries + 1);
+            if (useBreaker)
+            {
+                if (fault.Kind == KmsFaultKind.Configuration)
+                {
+                    breakers.OnInconclusive(backend.KeyId, backend.Region);
+                }
+                else
+                {
+                    breakers.OnFailure(backend.KeyId, backend.Region, throttled: fault.Kind == KmsFaultKind.Throttled);
+                }
+            }
+
+            if (fault.Kind != KmsFaultKind.Transient || retries >= (maxRetries ?? _policy.MaxRetries))
+            {
+                return new Attempt(null, fault, retries, kmsMs);
+            }
+
+            var pause = Backoff.Delay(retries + 1, TimeSpan.FromMilliseconds(_policy.BaseDelayMs), TimeSpan.FromMilliseconds(_policy.MaxDelayMs),
+                _policy.Jitter, Random.Shared.NextDouble());
+            if (time.GetUtcNow() + pause + reserve + MinimumCallTime > deadline)
+            {
+                // Waiting out the backoff would leave no time to answer: fall back (or fail) now.
+                return new Attempt(null, fault with { Detail = fault.Detail + "; no time left to retry before the deadline" }, retries, kmsMs);
+            }
+
+            await Task.Delay(pause, time, cancellationToken);
+            retries++;
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
