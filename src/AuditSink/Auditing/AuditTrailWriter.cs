@@ -1,46 +1,120 @@
-using EdgeSigner.AuditSink.Data;
 using System.Text.Json;
+using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Admin;
 using EdgeSigner.Contracts.Breakers;
+using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Auditing;
 
-/// <summary>Writes admin actions into <c>audit.audit_trail</c>, one row per event id.</summary>
+/// <summary>
+/// Appends to the hash-chained audit trail. Writers are serialised (a PostgreSQL advisory lock held for the
+/// transaction; in embedded mode, a process lock), so every row gets the next <c>seq</c> and chains to the row
+/// before. Event ids already in the trail (redeliveries) are skipped inside the same transaction.
+/// </summary>
 public sealed class AuditTrailWriter(AuditDbContext db, TimeProvider time)
 {
-    public const string AdminActionCategory = "admin_action";
-    public const string BreakerTransitionCategory = "breaker_transition";
+    /// <summary>The key of the advisory lock that serialises writers of the chain.</summary>
+    public const long ChainLockKey = 0x45_64_67_65_53_69_67_01; // "EdgeSig" + 1
 
-    private static readonly string[] Columns =
-    [
-        "event_id", "occurred_at", "category", "actor", "source_address", "action", "target", "outcome", "status_code",
-        "before", "after", "recorded_at",
-    ];
+    private static readonly SemaphoreSlim EmbeddedLock = new(1, 1);
 
-    public Task<int> WriteAsync(IReadOnlyList<AdminActionRecorded> actions, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(actions);
-        var recordedAt = time.GetUtcNow();
-        var rows = actions.Select(a => new object?[]
-        {
-            a.EventId, a.OccurredAt, AdminActionCategory, SignEventWriter.Truncate(a.Actor, 128), SignEventWriter.Truncate(a.SourceAddress, 64),
-            SignEventWriter.Truncate(a.Action, 256), SignEventWriter.Truncate(a.Target, 256), a.Outcome, a.StatusCode, a.Before, a.After, recordedAt,
-        }).ToList();
-        return InsertIgnoringDuplicates.ExecuteAsync<AuditTrailRecord>(db, Columns, "event_id", rows, cancellationToken);
-    }
+    public Task<int> WriteAsync(IReadOnlyList<AdminActionRecorded> actions, CancellationToken cancellationToken) =>
+        AppendAsync(actions.Select(a => new TrailEntry(a.EventId, a.OccurredAt, TrailEntry.AdminAction, Truncate(a.Actor, 128),
+            Truncate(a.SourceAddress, 64), Truncate(a.Action, 256), Truncate(a.Target, 256), Truncate(a.Outcome, 16), a.StatusCode,
+            a.Before, a.After)).ToList(), cancellationToken);
 
-    /// <summary>Breaker transitions: the worker instance is the actor, the key and region the target.</summary>
-    public Task<int> WriteAsync(IReadOnlyList<CircuitBreakerStateChanged> transitions, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(transitions);
-        var recordedAt = time.GetUtcNow();
-        var rows = transitions.Select(t => new object?[]
-        {
-            t.EventId, t.OccurredAt, BreakerTransitionCategory, SignEventWriter.Truncate(t.WorkerInstance, 128), "worker",
-            $"breaker.{t.To.ToLowerInvariant()}", SignEventWriter.Truncate($"{t.KmsKeyId}@{t.Region}", 256), t.Reason, 0,
+    public Task<int> WriteAsync(IReadOnlyList<CircuitBreakerStateChanged> transitions, CancellationToken cancellationToken) =>
+        AppendAsync(transitions.Select(t => new TrailEntry(t.EventId, t.OccurredAt, TrailEntry.BreakerTransition,
+            Truncate(t.WorkerInstance, 128), "worker", $"breaker.{t.To.ToLowerInvariant()}", Truncate($"{t.KmsKeyId}@{t.Region}", 256),
+            Truncate(t.Reason, 16), 0,
             JsonSerializer.Serialize(new { state = t.From, failures_in_window = t.FailuresInWindow }),
-            JsonSerializer.Serialize(new { state = t.To, reason = t.Reason }), recordedAt,
-        }).ToList();
-        return InsertIgnoringDuplicates.ExecuteAsync<AuditTrailRecord>(db, Columns, "event_id", rows, cancellationToken);
+            JsonSerializer.Serialize(new { state = t.To, reason = t.Reason }))).ToList(), cancellationToken);
+
+    /// <summary>
+    /// Appends <paramref name="entries"/> in order; returns how many were new. <paramref name="recordedAt"/> is for
+    /// tests and seeding only: normally the database's clock (PostgreSQL) or the host's clock (embedded) decides.
+    /// </summary>
+    public async Task<int> AppendAsync(IReadOnlyList<TrailEntry> entries, CancellationToken cancellationToken, DateTimeOffset? recordedAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+
+        if (!db.IsPostgres)
+        {
+            await EmbeddedLock.WaitAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            DateTimeOffset now;
+            if (db.IsPostgres)
+            {
+                now = await db.Database.SqlQuery<DateTimeOffset>(
+                    $"SELECT clock_timestamp() AS \"Value\" FROM (SELECT pg_advisory_xact_lock({ChainLockKey})) AS locked").SingleAsync(cancellationToken);
+                now = recordedAt ?? now;
+                await db.Database.SqlQuery<string>($"SELECT coalesce(audit.ensure_partition('audit_trail', {now}), '') AS \"Value\"").ToListAsync(cancellationToken);
+            }
+            else
+            {
+                now = recordedAt ?? time.GetUtcNow();
+            }
+
+            var ids = entries.Select(e => e.EventId).Distinct().ToList();
+            var existing = (await db.AuditTrail.Where(t => ids.Contains(t.EventId)).Select(t => t.EventId).ToListAsync(cancellationToken)).ToHashSet();
+            var last = await db.AuditTrail.OrderByDescending(t => t.Seq).Select(t => new { t.Seq, t.RowHash }).FirstOrDefaultAsync(cancellationToken)
+                ?? await db.ChainAnchors.OrderByDescending(a => a.Seq).Select(a => new { a.Seq, a.RowHash }).FirstOrDefaultAsync(cancellationToken);
+            var (seq, prev) = last is null ? (0L, AuditTrailChain.Genesis) : (last.Seq, last.RowHash);
+
+            var added = 0;
+            foreach (var entry in entries)
+            {
+                if (!existing.Add(entry.EventId))
+                {
+                    continue;
+                }
+
+                var row = new AuditTrailRecord
+                {
+                    Seq = ++seq,
+                    EventId = entry.EventId,
+                    OccurredAt = AuditTrailChain.ToMicroseconds(entry.OccurredAt),
+                    Category = entry.Category,
+                    Actor = entry.Actor,
+                    SourceAddress = entry.SourceAddress,
+                    Action = entry.Action,
+                    Target = entry.Target,
+                    Outcome = entry.Outcome,
+                    StatusCode = entry.StatusCode,
+                    Before = entry.Before,
+                    After = entry.After,
+                    RecordedAt = AuditTrailChain.ToMicroseconds(now),
+                    PrevHash = prev,
+                };
+                row.RowHash = AuditTrailChain.Hash(prev, row);
+                prev = row.RowHash;
+                db.AuditTrail.Add(row);
+                added++;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return added;
+        }
+        finally
+        {
+            if (!db.IsPostgres)
+            {
+                EmbeddedLock.Release();
+            }
+        }
     }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    internal static string? Truncate(string? value, int length) =>
+        value is null || value.Length <= length ? value : value[..length];
 }

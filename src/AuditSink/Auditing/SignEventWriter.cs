@@ -3,8 +3,11 @@ using EdgeSigner.Contracts.Events;
 
 namespace EdgeSigner.AuditSink.Auditing;
 
-/// <summary>Writes a batch of sign events into <c>audit.sign_events</c>, one row per event id.</summary>
-public sealed class SignEventWriter(AuditDbContext db, TimeProvider time)
+/// <summary>
+/// Writes a batch of sign events into <c>audit.sign_events</c> (one row per event id) and, for those that carry an
+/// error (failures, and fallbacks that still signed), into <c>audit.error_details</c>: one command, one round trip.
+/// </summary>
+public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, RollupWatermark watermark)
 {
     private static readonly string[] Columns =
     [
@@ -14,25 +17,59 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time)
         "batch_id", "item_id", "recorded_at",
     ];
 
+    private static readonly string[] ErrorColumns =
+    [
+        "event_id", "timestamp", "request_id", "tenant_id", "error_type", "error_message", "signing_mode", "kms_key_id",
+        "kms_region", "retry_count", "fallback_triggered", "success",
+    ];
+
+    private static readonly string[] Key = ["event_id", "timestamp"];
+
     public const string AttemptType = "edge_sign_attempt";
     public const string SuccessType = "edge_sign_success";
     public const string FailureType = "edge_sign_failure";
 
-    /// <summary>Inserts the events that are not stored yet; returns how many rows were new.</summary>
-    public Task<int> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
+    /// <summary>Inserts the events that are not stored yet; returns the rows written (events and error details).</summary>
+    public async Task<int> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+
         var recordedAt = time.GetUtcNow();
-        var rows = events.Select(e => new object?[]
+        var command = new InsertIgnoringDuplicates(db);
+        if (db.IsPostgres)
+        {
+            // Partitions are made ahead of time by the retention job; an event from a day without one (an old
+            // event after a long outage, or a sink started before the job ran) gets its partition here.
+            foreach (var day in events.Select(e => e.Log.Timestamp.UtcDateTime.Date).Distinct())
+            {
+                var at = new DateTimeOffset(day, TimeSpan.Zero);
+                command.Before("SELECT audit.ensure_partition('sign_events', {0}), audit.ensure_partition('error_details', {0})", at);
+            }
+        }
+
+        command.Rows<SignEventRecord>(Columns, Key, events.Select(e => new object?[]
         {
             e.EventId, e.EventType, e.Log.RequestId, e.Log.TenantId, e.Log.Timestamp, e.Log.Region, e.Log.SigningMode, e.Log.Kid,
             e.Log.Format, e.Log.PayloadSize, e.Log.TWasmMs, e.Log.TKmsMs, e.Log.TTotalMs, e.Log.CpuMsUsed, e.Log.MemoryMbUsed,
             e.Log.TbsHash, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.Success, e.Log.ErrorType, Truncate(e.Log.ErrorMessage, 1024),
             e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.BatchId, e.Log.ItemId, recordedAt,
-        }).ToList();
-        return InsertIgnoringDuplicates.ExecuteAsync<SignEventRecord>(db, Columns, "event_id", rows, cancellationToken);
+        }).ToList());
+        command.Rows<ErrorDetailRecord>(ErrorColumns, Key, events.Where(e => e.Log.ErrorType is not null && e.EventType != AttemptType).Select(e => new object?[]
+        {
+            e.EventId, e.Log.Timestamp, e.Log.RequestId, e.Log.TenantId, e.Log.ErrorType, Truncate(e.Log.ErrorMessage, 1024),
+            e.Log.SigningMode, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.Success,
+        }).ToList());
+
+        var written = await command.ExecuteAsync(cancellationToken);
+        watermark.Touch(events.Min(e => e.Log.Timestamp));
+        return written;
     }
 
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
     internal static string? Truncate(string? value, int length) =>
         value is null || value.Length <= length ? value : value[..length];
 }

@@ -9,19 +9,27 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
 
     public DbSet<SignEventRecord> SignEvents => Set<SignEventRecord>();
     public DbSet<AuditTrailRecord> AuditTrail => Set<AuditTrailRecord>();
+    public DbSet<ChainAnchorRecord> ChainAnchors => Set<ChainAnchorRecord>();
+    public DbSet<ErrorDetailRecord> ErrorDetails => Set<ErrorDetailRecord>();
+    public DbSet<MetricsMinuteRecord> MetricsMinute => Set<MetricsMinuteRecord>();
+
+    /// <summary>True for PostgreSQL (partitioned tables, SQL functions); false for the embedded SQLite store.</summary>
+    public bool IsPostgres => !Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
-        if (!Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal))
+        if (IsPostgres)
         {
             modelBuilder.HasDefaultSchema(Schema);
         }
 
+        // Partitioned tables (PostgreSQL) need the partition key in every unique key: hence (event_id, time) keys.
+
         modelBuilder.Entity<SignEventRecord>(e =>
         {
             e.ToTable("sign_events");
-            e.HasKey(x => x.EventId);
+            e.HasKey(x => new { x.EventId, x.Timestamp });
             e.Property(x => x.EventType).HasMaxLength(32);
             e.Property(x => x.TenantId).HasMaxLength(63);
             e.Property(x => x.Region).HasMaxLength(64);
@@ -43,7 +51,10 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
         modelBuilder.Entity<AuditTrailRecord>(e =>
         {
             e.ToTable("audit_trail");
-            e.HasKey(x => x.EventId);
+            // Partitioned by recorded_at (the database's clock when written, in chain order), so retention always
+            // drops a prefix of the chain; event ids are kept unique by the chained writer.
+            e.HasKey(x => new { x.EventId, x.RecordedAt });
+            e.HasIndex(x => x.Seq).IsUnique(false);
             e.Property(x => x.Category).HasMaxLength(32);
             e.Property(x => x.Actor).HasMaxLength(128);
             e.Property(x => x.SourceAddress).HasMaxLength(64);
@@ -52,6 +63,38 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
             e.Property(x => x.Outcome).HasMaxLength(16);
             e.HasIndex(x => x.OccurredAt);
             e.HasIndex(x => new { x.Category, x.OccurredAt });
+            e.Property(x => x.PrevHash).HasMaxLength(32);
+            e.Property(x => x.RowHash).HasMaxLength(32);
+        });
+        modelBuilder.Entity<ChainAnchorRecord>(e =>
+        {
+            e.ToTable("chain_anchors");
+            e.HasKey(x => x.Seq);
+            e.Property(x => x.Seq).ValueGeneratedNever();
+            e.Property(x => x.DroppedPartition).HasMaxLength(128);
+        });
+        modelBuilder.Entity<ErrorDetailRecord>(e =>
+        {
+            e.ToTable("error_details");
+            e.HasKey(x => new { x.EventId, x.Timestamp });
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.ErrorType).HasMaxLength(64);
+            e.Property(x => x.ErrorMessage).HasMaxLength(1024);
+            e.Property(x => x.SigningMode).HasMaxLength(32);
+            e.Property(x => x.KmsKeyId).HasMaxLength(2048);
+            e.Property(x => x.KmsRegion).HasMaxLength(64);
+            e.HasIndex(x => x.RequestId);
+        });
+        modelBuilder.Entity<MetricsMinuteRecord>(e =>
+        {
+            e.ToTable("metrics_minute");
+            e.HasKey(x => new { x.Minute, x.TenantId, x.Region, x.SigningMode });
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.Region).HasMaxLength(64);
+            e.Property(x => x.SigningMode).HasMaxLength(32);
+            e.Property(x => x.P50Ms).HasColumnName("p50_ms");
+            e.Property(x => x.P95Ms).HasColumnName("p95_ms");
+            e.Property(x => x.P99Ms).HasColumnName("p99_ms");
         });
     }
 

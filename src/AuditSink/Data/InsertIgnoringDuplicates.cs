@@ -7,29 +7,46 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace EdgeSigner.AuditSink.Data;
 
 /// <summary>
-/// One multi-row <c>INSERT ... ON CONFLICT (key) DO NOTHING</c> for a batch of rows: one round trip, written whole
-/// or not at all, and a row whose key is already stored (a redelivery) is skipped. PostgreSQL and SQLite both take it.
+/// Builds one command of multi-row <c>INSERT ... ON CONFLICT (key) DO NOTHING</c> statements: a batch is written in
+/// one round trip and one transaction, whole or not at all, and a row whose key is already stored (a redelivery)
+/// is skipped. PostgreSQL and SQLite both take it.
 /// </summary>
-public static class InsertIgnoringDuplicates
+public sealed class InsertIgnoringDuplicates(DbContext db)
 {
-    /// <summary>Inserts <paramref name="rows"/> (values in <paramref name="columns"/> order); returns how many were new.</summary>
-    public static async Task<int> ExecuteAsync<TEntity>(
-        DbContext db, IReadOnlyList<string> columns, string keyColumn, IReadOnlyList<object?[]> rows, CancellationToken cancellationToken)
+    private readonly StringBuilder _sql = new();
+    private readonly List<object?> _parameters = [];
+    private readonly ISqlGenerationHelper _sqlHelper = db.GetService<ISqlGenerationHelper>();
+
+    /// <summary>Adds a statement that runs before the inserts (e.g. creating a missing partition).</summary>
+    public InsertIgnoringDuplicates Before(string sqlWithPlaceholders, params object?[] parameters)
     {
-        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(sqlWithPlaceholders);
+        ArgumentNullException.ThrowIfNull(parameters);
+        var text = sqlWithPlaceholders;
+        for (var i = parameters.Length - 1; i >= 0; i--)
+        {
+            text = text.Replace("{" + i.ToString(CultureInfo.InvariantCulture) + "}", "{" + (_parameters.Count + i).ToString(CultureInfo.InvariantCulture) + "}", StringComparison.Ordinal);
+        }
+
+        _parameters.AddRange(parameters);
+        _sql.Append(text).Append(";\n");
+        return this;
+    }
+
+    /// <summary>Adds the rows of <typeparamref name="TEntity"/> (values in <paramref name="columns"/> order).</summary>
+    public InsertIgnoringDuplicates Rows<TEntity>(IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<object?[]> rows)
+    {
         ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(keyColumns);
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0)
         {
-            return 0;
+            return this;
         }
 
-        var sqlHelper = db.GetService<ISqlGenerationHelper>();
         var entity = db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not mapped.");
-        var sql = new StringBuilder()
-            .Append("INSERT INTO ").Append(sqlHelper.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()))
-            .Append(" (").AppendJoin(", ", columns.Select(sqlHelper.DelimitIdentifier)).Append(") VALUES ");
-        var parameters = new List<object?>(rows.Count * columns.Count);
+        _sql.Append("INSERT INTO ").Append(_sqlHelper.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()))
+            .Append(" (").AppendJoin(", ", columns.Select(_sqlHelper.DelimitIdentifier)).Append(") VALUES ");
         for (var i = 0; i < rows.Count; i++)
         {
             if (rows[i].Length != columns.Count)
@@ -37,17 +54,21 @@ public static class InsertIgnoringDuplicates
                 throw new ArgumentException($"Row {i} has {rows[i].Length} values for {columns.Count} columns.", nameof(rows));
             }
 
-            sql.Append(i == 0 ? "(" : ", (");
+            _sql.Append(i == 0 ? "(" : ", (");
             for (var c = 0; c < columns.Count; c++)
             {
-                sql.Append(c == 0 ? "{" : ", {").Append(parameters.Count.ToString(CultureInfo.InvariantCulture)).Append('}');
-                parameters.Add(rows[i][c]);
+                _sql.Append(c == 0 ? "{" : ", {").Append(_parameters.Count.ToString(CultureInfo.InvariantCulture)).Append('}');
+                _parameters.Add(rows[i][c]);
             }
 
-            sql.Append(')');
+            _sql.Append(')');
         }
 
-        sql.Append(" ON CONFLICT (").Append(sqlHelper.DelimitIdentifier(keyColumn)).Append(") DO NOTHING");
-        return await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken);
+        _sql.Append(" ON CONFLICT (").AppendJoin(", ", keyColumns.Select(_sqlHelper.DelimitIdentifier)).Append(") DO NOTHING;\n");
+        return this;
     }
+
+    /// <summary>Runs every statement in one command; returns the rows affected.</summary>
+    public Task<int> ExecuteAsync(CancellationToken cancellationToken) =>
+        _sql.Length == 0 ? Task.FromResult(0) : db.Database.ExecuteSqlRawAsync(_sql.ToString(), _parameters!, cancellationToken);
 }

@@ -1,5 +1,7 @@
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.AuditSink.Reporting;
+using EdgeSigner.AuditSink.Retention;
 using EdgeSigner.ServiceDefaults;
 using MassTransit;
 
@@ -29,16 +31,35 @@ public static class AuditSinkHosting
         return builder;
     }
 
-    /// <summary>The audit store (PostgreSQL, or SQLite in embedded mode), migrated at start, and the writer.</summary>
+    /// <summary>
+    /// The audit store (PostgreSQL, or SQLite in embedded mode) migrated at start, its writers, and the jobs that
+    /// keep it: partitions and retention, and the per-minute roll-ups.
+    /// </summary>
     public static IServiceCollection AddAuditSinkServices(this IServiceCollection services, IConfiguration configuration, string contentRoot)
     {
         services.AddOptions<AuditSinkOptions>().BindConfiguration(AuditSinkOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        var postgres = DeploymentMode.PostgresConnectionString(configuration);
-        services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddAuditQueries(configuration, contentRoot);
         services.AddDatabaseLifecycle<AuditDbContext>();
         services.AddScoped<SignEventWriter>();
         services.AddScoped<AuditTrailWriter>();
+        services.AddSingleton<RollupWatermark>();
+        services.AddSingleton<RetentionJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
+        services.AddSingleton<MetricsRollupJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsRollupJob>());
+        return services;
+    }
+
+    /// <summary>Reading the audit store: chain verification and compliance reports (the ingress's admin API uses these).</summary>
+    public static IServiceCollection AddAuditQueries(this IServiceCollection services, IConfiguration configuration, string contentRoot)
+    {
+        var postgres = DeploymentMode.PostgresConnectionString(configuration);
+        services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
+        services.AddScoped<AuditTrailVerifier>();
+        services.AddScoped<ComplianceReporter>();
         return services;
     }
 

@@ -94,6 +94,7 @@ public static class IngressHosting
         else
         {
             services.AddSigningKeys();
+            services.AddAuditQueries(configuration, builder.Environment.ContentRootPath);
             services.AddHostedService<AdminTokenCheck>();
         }
 
@@ -129,7 +130,7 @@ public static class IngressHosting
         v1.MapSigning();
         v1.MapKeys();
 
-        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin();
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin();
         return app;
     }
 }

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EdgeSigner.AuditSink.Data.Migrations
 {
     [DbContext(typeof(AuditDbContext))]
-    [Migration("20261130103639_AuditTrail")]
-    partial class AuditTrail
+    [Migration("20261130105259_InitialAuditSchema")]
+    partial class InitialAuditSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -29,9 +29,12 @@ namespace EdgeSigner.AuditSink.Data.Migrations
             modelBuilder.Entity("EdgeSigner.AuditSink.Data.AuditTrailRecord", b =>
                 {
                     b.Property<Guid>("EventId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
 
                     b.Property<string>("Action")
                         .IsRequired()
@@ -69,9 +72,21 @@ namespace EdgeSigner.AuditSink.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("outcome");
 
-                    b.Property<DateTimeOffset>("RecordedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("recorded_at");
+                    b.Property<byte[]>("PrevHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("prev_hash");
+
+                    b.Property<byte[]>("RowHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("row_hash");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
 
                     b.Property<string>("SourceAddress")
                         .IsRequired()
@@ -88,11 +103,14 @@ namespace EdgeSigner.AuditSink.Data.Migrations
                         .HasColumnType("character varying(256)")
                         .HasColumnName("target");
 
-                    b.HasKey("EventId")
+                    b.HasKey("EventId", "RecordedAt")
                         .HasName("pk_audit_trail");
 
                     b.HasIndex("OccurredAt")
                         .HasDatabaseName("ix_audit_trail_occurred_at");
+
+                    b.HasIndex("Seq")
+                        .HasDatabaseName("ix_audit_trail_seq");
 
                     b.HasIndex("Category", "OccurredAt")
                         .HasDatabaseName("ix_audit_trail_category_occurred_at");
@@ -100,12 +118,167 @@ namespace EdgeSigner.AuditSink.Data.Migrations
                     b.ToTable("audit_trail", "audit");
                 });
 
+            modelBuilder.Entity("EdgeSigner.AuditSink.Data.ChainAnchorRecord", b =>
+                {
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<DateTimeOffset>("DroppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dropped_at");
+
+                    b.Property<string>("DroppedPartition")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("dropped_partition");
+
+                    b.Property<byte[]>("RowHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("row_hash");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_chain_anchors");
+
+                    b.ToTable("chain_anchors", "audit");
+                });
+
+            modelBuilder.Entity("EdgeSigner.AuditSink.Data.ErrorDetailRecord", b =>
+                {
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("Timestamp")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .HasColumnName("error_message");
+
+                    b.Property<string>("ErrorType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("error_type");
+
+                    b.Property<bool>("FallbackTriggered")
+                        .HasColumnType("boolean")
+                        .HasColumnName("fallback_triggered");
+
+                    b.Property<string>("KmsKeyId")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("kms_key_id");
+
+                    b.Property<string>("KmsRegion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("kms_region");
+
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
+                    b.Property<int>("RetryCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("retry_count");
+
+                    b.Property<string>("SigningMode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("signing_mode");
+
+                    b.Property<bool>("Success")
+                        .HasColumnType("boolean")
+                        .HasColumnName("success");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("EventId", "Timestamp")
+                        .HasName("pk_error_details");
+
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_error_details_request_id");
+
+                    b.ToTable("error_details", "audit");
+                });
+
+            modelBuilder.Entity("EdgeSigner.AuditSink.Data.MetricsMinuteRecord", b =>
+                {
+                    b.Property<DateTimeOffset>("Minute")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("minute");
+
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("region");
+
+                    b.Property<string>("SigningMode")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("signing_mode");
+
+                    b.Property<double>("AvgKmsMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("avg_kms_ms");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer")
+                        .HasColumnName("failures");
+
+                    b.Property<int>("Fallbacks")
+                        .HasColumnType("integer")
+                        .HasColumnName("fallbacks");
+
+                    b.Property<double>("P50Ms")
+                        .HasColumnType("double precision")
+                        .HasColumnName("p50_ms");
+
+                    b.Property<double>("P95Ms")
+                        .HasColumnType("double precision")
+                        .HasColumnName("p95_ms");
+
+                    b.Property<double>("P99Ms")
+                        .HasColumnType("double precision")
+                        .HasColumnName("p99_ms");
+
+                    b.Property<int>("Requests")
+                        .HasColumnType("integer")
+                        .HasColumnName("requests");
+
+                    b.HasKey("Minute", "TenantId", "Region", "SigningMode")
+                        .HasName("pk_metrics_minute");
+
+                    b.ToTable("metrics_minute", "audit");
+                });
+
             modelBuilder.Entity("EdgeSigner.AuditSink.Data.SignEventRecord", b =>
                 {
                     b.Property<Guid>("EventId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("Timestamp")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timestamp");
 
                     b.Property<Guid?>("BatchId")
                         .HasColumnType("uuid")
@@ -224,11 +397,7 @@ namespace EdgeSigner.AuditSink.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
-                    b.Property<DateTimeOffset>("Timestamp")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("timestamp");
-
-                    b.HasKey("EventId")
+                    b.HasKey("EventId", "Timestamp")
                         .HasName("pk_sign_events");
 
                     b.HasIndex("RequestId")

@@ -1,0 +1,66 @@
+using System.Globalization;
+using EdgeSigner.AuditSink.Auditing;
+using EdgeSigner.AuditSink.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace EdgeSigner.AuditSink.Reporting;
+
+/// <summary>The seed's <c>ComplianceReport</c> for a month, with the figures its status rests on.</summary>
+public sealed record ComplianceReport(
+    string Period, long TotalRequests, long SuccessfulSigns, long FailedSigns, double FallbackRate, long SecurityIncidents,
+    double ErrorRatePercent, long AttemptsWithoutOutcome, bool TrailVerified, string ComplianceStatus);
+
+/// <summary>
+/// Computes the compliance report. The rule (also in <c>audit.compliance_report</c>, which gives the same figures in
+/// SQL): COMPLIANT when the month's audit trail verifies, every attempt has an outcome, and failed requests are at
+/// most 1 % of requests (the seed's <c>error_rate_percent</c> alert threshold).
+/// </summary>
+public sealed class ComplianceReporter(AuditDbContext db, AuditTrailVerifier verifier)
+{
+    public const double MaxErrorRatePercent = 1.0;
+
+    public static bool TryParsePeriod(string? period, out DateTimeOffset from, out DateTimeOffset to)
+    {
+        from = to = default;
+        if (period is null || !DateTime.TryParseExact(period, "yyyy-MM", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var month))
+        {
+            return false;
+        }
+
+        from = new DateTimeOffset(month, TimeSpan.Zero);
+        to = from.AddMonths(1);
+        return true;
+    }
+
+    public async Task<ComplianceReport> ReportAsync(string period, CancellationToken cancellationToken)
+    {
+        if (!TryParsePeriod(period, out var from, out var to))
+        {
+            throw new ArgumentException("period must be YYYY-MM", nameof(period));
+        }
+
+        var (events, trail) = db.IsPostgres ? ("audit.sign_events", "audit.audit_trail") : ("sign_events", "audit_trail");
+        // Table names are constants; the period is passed as parameters.
+        var sql = $$"""
+            SELECT count(DISTINCT request_id) AS "Total",
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' THEN 1 ELSE 0 END), 0) AS "Succeeded",
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END), 0) AS "Failed",
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' AND fallback_triggered THEN 1 ELSE 0 END), 0) AS "Fallbacks",
+                   (SELECT count(*) FROM {{trail}} t WHERE t.occurred_at >= {0} AND t.occurred_at < {1}
+                      AND (t.category = 'security_event' OR t.outcome = 'denied')) AS "Incidents",
+                   (SELECT count(*) FROM {{events}} a WHERE a.event_type = 'edge_sign_attempt' AND a."timestamp" >= {0} AND a."timestamp" < {1}
+                      AND NOT EXISTS (SELECT 1 FROM {{events}} o WHERE o.request_id = a.request_id
+                                      AND o.event_type IN ('edge_sign_success', 'edge_sign_failure'))) AS "Open"
+            FROM {{events}} WHERE "timestamp" >= {0} AND "timestamp" < {1}
+            """;
+        var counts = await db.Database.SqlQueryRaw<Counts>(sql, from, to).SingleAsync(cancellationToken);
+        var verified = (await verifier.VerifyAsync(from, to, cancellationToken)).Verified;
+        var errorRate = counts.Total == 0 ? 0 : 100.0 * counts.Failed / counts.Total;
+        var compliant = verified && counts.Open == 0 && errorRate <= MaxErrorRatePercent;
+        return new ComplianceReport(period, counts.Total, counts.Succeeded, counts.Failed,
+            counts.Succeeded == 0 ? 0 : (double)counts.Fallbacks / counts.Succeeded, counts.Incidents, errorRate, counts.Open, verified,
+            compliant ? "COMPLIANT" : "NON_COMPLIANT");
+    }
+
+    private sealed record Counts(long Total, long Succeeded, long Failed, long Fallbacks, long Incidents, long Open);
+}
