@@ -18,26 +18,23 @@ public sealed class AuditTrailVerifier(AuditDbContext db)
         var sql = db.IsPostgres
             ? "SELECT * FROM audit.audit_trail WHERE recorded_at >= {0} AND recorded_at < {1} ORDER BY seq, recorded_at"
             : "SELECT * FROM audit_trail WHERE recorded_at >= {0} AND recorded_at < {1} ORDER BY seq, recorded_at";
-        var rows = db.AuditTrail
-            .FromSqlRaw(sql, from, to)
-            .AsNoTracking()
-            .AsAsyncEnumerable();
+        var first = await db.AuditTrail.FromSqlRaw(sql, from, to).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        if (first is null)
+        {
+            return new(true, 0, null, null, null);
+        }
+
+        // Where the chain of this period starts: the row before it, a retention anchor, or the genesis.
+        byte[]? expectedPrev = await PreviousHashAsync(first.Seq, cancellationToken);
+        if (expectedPrev is null)
+        {
+            return new(false, 0, first.Seq, first.EventId, "the row before this one is missing and no retention anchor covers it");
+        }
 
         long checkedRows = 0;
-        long? expectedSeq = null;
-        byte[]? expectedPrev = null;
-        await foreach (var row in rows.WithCancellation(cancellationToken))
+        var expectedSeq = first.Seq;
+        await foreach (var row in db.AuditTrail.FromSqlRaw(sql, from, to).AsNoTracking().AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            if (expectedSeq is null)
-            {
-                expectedSeq = row.Seq;
-                expectedPrev = await PreviousHashAsync(row.Seq, cancellationToken);
-                if (expectedPrev is null)
-                {
-                    return new(false, checkedRows, row.Seq, row.EventId, "the row before this one is missing and no retention anchor covers it");
-                }
-            }
-
             checkedRows++;
             if (row.Seq != expectedSeq)
             {

@@ -40,17 +40,18 @@ public sealed class ComplianceReporter(AuditDbContext db, AuditTrailVerifier ver
         }
 
         var (events, trail) = db.IsPostgres ? ("audit.sign_events", "audit.audit_trail") : ("sign_events", "audit_trail");
-        // Table names are constants; the period is passed as parameters.
+        // Table names are constants; the period is passed as parameters. (Column aliases are snake_case: the
+        // naming convention maps them to Counts.)
         var sql = $$"""
-            SELECT count(DISTINCT request_id) AS "Total",
-                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' THEN 1 ELSE 0 END), 0) AS "Succeeded",
-                   coalesce(sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END), 0) AS "Failed",
-                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' AND fallback_triggered THEN 1 ELSE 0 END), 0) AS "Fallbacks",
+            SELECT count(DISTINCT request_id) AS total,
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' THEN 1 ELSE 0 END), 0) AS succeeded,
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END), 0) AS failed,
+                   coalesce(sum(CASE WHEN event_type = 'edge_sign_success' AND fallback_triggered THEN 1 ELSE 0 END), 0) AS fallbacks,
                    (SELECT count(*) FROM {{trail}} t WHERE t.occurred_at >= {0} AND t.occurred_at < {1}
-                      AND (t.category = 'security_event' OR t.outcome = 'denied')) AS "Incidents",
+                      AND (t.category = 'security_event' OR t.outcome = 'denied')) AS incidents,
                    (SELECT count(*) FROM {{events}} a WHERE a.event_type = 'edge_sign_attempt' AND a."timestamp" >= {0} AND a."timestamp" < {1}
                       AND NOT EXISTS (SELECT 1 FROM {{events}} o WHERE o.request_id = a.request_id
-                                      AND o.event_type IN ('edge_sign_success', 'edge_sign_failure'))) AS "Open"
+                                      AND o.event_type IN ('edge_sign_success', 'edge_sign_failure'))) AS open
             FROM {{events}} WHERE "timestamp" >= {0} AND "timestamp" < {1}
             """;
         var counts = await db.Database.SqlQueryRaw<Counts>(sql, from, to).SingleAsync(cancellationToken);

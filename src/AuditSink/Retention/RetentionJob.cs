@@ -19,22 +19,33 @@ public sealed class RetentionJob(IServiceScopeFactory scopes, IOptions<Retention
 
     public sealed record RunResult(IReadOnlyList<string> Created, IReadOnlyList<string> Dropped, bool Ran);
 
+    /// <summary>The first run happens before the sink consumes anything, so partitions exist ahead from the start.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RunScheduledAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.RunIntervalMinutes), time);
-        do
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await RunOnceAsync(scope.ServiceProvider, time.GetUtcNow(), stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogError("Retention run failed ({Reason}); it runs again in {Minutes} min", ex.GetType().Name, options.Value.RunIntervalMinutes);
-            }
+            await RunScheduledAsync(stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task RunScheduledAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await RunOnceAsync(scope.ServiceProvider, time.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError("Retention run failed ({Reason}); it runs again in {Minutes} min", ex.GetType().Name, options.Value.RunIntervalMinutes);
+        }
     }
 
     /// <summary>One run as of <paramref name="now"/>: the job calls it on its schedule, tests with a chosen clock.</summary>

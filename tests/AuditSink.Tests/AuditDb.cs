@@ -1,0 +1,101 @@
+using EdgeSigner.AuditSink.Auditing;
+using EdgeSigner.Contracts.Events;
+using EdgeSigner.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace EdgeSigner.AuditSink.Tests;
+
+/// <summary>A running audit sink on its own PostgreSQL database and RabbitMQ virtual host, with seeding and SQL helpers.</summary>
+public sealed class AuditDb : IAsyncDisposable
+{
+    private AuditDb(Pipeline pipeline) => Pipeline = pipeline;
+
+    public Pipeline Pipeline { get; }
+    public string ConnectionString => Pipeline.Postgres;
+    public IServiceProvider Services => Pipeline.AuditSink!.Services;
+
+    public static async Task<AuditDb> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var pipeline = await Pipeline.CreateAsync();
+        configure?.Invoke(pipeline.Settings);
+        await pipeline.StartAuditSinkAsync();
+        return new AuditDb(pipeline);
+    }
+
+    public async Task<T> InScopeAsync<T>(Func<IServiceProvider, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await using var scope = Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider);
+    }
+
+    public Task<int> AppendTrailAsync(IReadOnlyList<TrailEntry> entries, DateTimeOffset? recordedAt = null) =>
+        InScopeAsync(sp => sp.GetRequiredService<AuditTrailWriter>().AppendAsync(entries, CancellationToken.None, recordedAt));
+
+    public Task<int> WriteSignEventsAsync(IReadOnlyList<(Guid, string, EdgeSignerLog)> events) =>
+        InScopeAsync(sp => sp.GetRequiredService<SignEventWriter>().WriteAsync(events, CancellationToken.None));
+
+    public static TrailEntry Entry(string action, string? target = null, string outcome = "allowed", string category = TrailEntry.AdminAction,
+        string actor = "admin", string source = "10.0.0.7", string? before = null, string? after = null, DateTimeOffset? at = null) =>
+        new(Guid.NewGuid(), at ?? DateTimeOffset.UtcNow, category, actor, source, action, target, outcome, outcome == "denied" ? 401 : 200, before, after);
+
+    public static EdgeSignerLog Log(string tenant, DateTimeOffset at, Guid? requestId = null, string region = "eu-west-1", string mode = "edge-tbs+remote-es256",
+        bool success = true, bool fallback = false, string? errorType = null, string? errorMessage = null, double totalMs = 25) => new()
+    {
+        RequestId = requestId ?? Guid.NewGuid(),
+        TenantId = tenant,
+        Timestamp = at,
+        Region = region,
+        TWasmMs = 0.2,
+        TKmsMs = totalMs - 5,
+        TTotalMs = totalMs,
+        TbsHash = new string('b', 64),
+        KmsKeyId = "edge-key",
+        KmsRegion = region,
+        Success = success,
+        ErrorType = errorType,
+        ErrorMessage = errorMessage,
+        FallbackTriggered = fallback,
+        SigningMode = mode,
+        Kid = "es256-test",
+        Format = "raw",
+        PayloadSize = 10,
+    };
+
+    public async Task<List<object?[]>> QueryAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await Pipeline.DisposeAsync();
+}
