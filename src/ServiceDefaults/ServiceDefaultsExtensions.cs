@@ -21,14 +21,16 @@ public static class ServiceDefaultsExtensions
         var json = DeploymentMode.IsDistributed(builder.Configuration);
         builder.Services.AddSerilog((services, logger) =>
         {
-            logger.ReadFrom.Configuration(builder.Configuration)
+            // Quiet defaults first, so that Serilog:MinimumLevel settings in configuration can override them.
+            logger.MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", Serilog.Events.LogEventLevel.Fatal)
+                .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", Serilog.Events.LogEventLevel.Error)
+                .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
-                .Enrich.WithProperty("service", builder.Environment.ApplicationName)
-                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Warning)
-                .MinimumLevel.Override("MassTransit", Serilog.Events.LogEventLevel.Warning)
-                .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", Serilog.Events.LogEventLevel.Error);
+                .Enrich.WithProperty("service", builder.Environment.ApplicationName);
             if (json)
             {
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
@@ -37,6 +39,14 @@ public static class ServiceDefaultsExtensions
             {
                 logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
             }
+        });
+        // The host is started only when the bus is: every queue and binding exists before the service reports ready
+        // (a message published before its binding exists would be dropped by the broker).
+        builder.Services.Configure<MassTransitHostOptions>(options =>
+        {
+            options.WaitUntilStarted = true;
+            options.StartTimeout = TimeSpan.FromSeconds(60);
+            options.StopTimeout = TimeSpan.FromSeconds(30);
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks();

@@ -25,21 +25,29 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
     public Task Consume(ConsumeContext<Batch<SignFailed>> context) =>
         WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.FailureType, m.Message.Log)).ToList());
 
-    public async Task Consume(ConsumeContext<Batch<AdminActionRecorded>> context)
-    {
-        var written = await trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
-        logger.LogDebug("Wrote {Written} of {Count} admin actions", written, context.Message.Length);
-    }
+    public Task Consume(ConsumeContext<Batch<AdminActionRecorded>> context) =>
+        StoreAsync("admin actions", context.Message.Length, () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken));
 
-    public async Task Consume(ConsumeContext<Batch<CircuitBreakerStateChanged>> context)
-    {
-        var written = await trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
-        logger.LogDebug("Wrote {Written} of {Count} breaker transitions", written, context.Message.Length);
-    }
+    public Task Consume(ConsumeContext<Batch<CircuitBreakerStateChanged>> context) =>
+        StoreAsync("breaker transitions", context.Message.Length, () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken));
 
-    private async Task WriteAsync(ConsumeContext context, List<(Guid, string, EdgeSignerLog)> events)
+    private Task WriteAsync(ConsumeContext context, List<(Guid, string, EdgeSignerLog)> events) =>
+        StoreAsync("sign events", events.Count, () => writer.WriteAsync(events, context.CancellationToken));
+
+    /// <summary>Runs one write; an unreachable store becomes <see cref="AuditStoreUnavailableException"/> for the retry policy.</summary>
+    private async Task StoreAsync(string what, int count, Func<Task<int>> write)
     {
-        var written = await writer.WriteAsync(events, context.CancellationToken);
-        logger.LogDebug("Wrote {Written} of {Count} sign events ({Duplicates} already stored)", written, events.Count, events.Count - written);
+        int written;
+        try
+        {
+            written = await write();
+        }
+        catch (Exception ex) when (AuditStoreUnavailableException.IsUnavailable(ex))
+        {
+            logger.LogWarning("The audit store is unreachable ({Reason}); {Count} {What} wait in the queue", ex.GetType().Name, count, what);
+            throw new AuditStoreUnavailableException("The audit store is unreachable.", ex);
+        }
+
+        logger.LogDebug("Wrote {Written} of {Count} {What} ({Duplicates} already stored)", written, count, what, count - written);
     }
 }

@@ -27,10 +27,22 @@ public sealed class SignEventsConsumerDefinition : ConsumerDefinition<SignEvents
             .SetTimeLimit(TimeSpan.FromMilliseconds(_options.BatchTimeLimitMs))
             .SetConcurrencyLimit(_options.ConcurrentBatches));
 
-        // The database may be away for a while: keep the batch (unacknowledged, still in the durable queue) and
-        // retry with growing pauses rather than moving it to the error queue.
-        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(
-            retryLimit: 20, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(30),
-            intervalDelta: TimeSpan.FromSeconds(1)));
+        // The database may be away for a while: keep the batch (unacknowledged, still in the durable queue, so
+        // redelivered if this process dies) and retry with growing pauses, capped at 30 s, for as long as it takes
+        // (10,000 retries is more than three days). Written rows are idempotent, so a retry never duplicates.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<AuditStoreUnavailableException>();
+            retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(30),
+                intervalDelta: TimeSpan.FromSeconds(1));
+        });
+
+        // Anything else (a bug, a row the database refuses) is retried three times, then the batch goes to the
+        // error queue with its reason, where an operator can see and move it.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<AuditStoreUnavailableException>();
+            retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));
+        });
     }
 }

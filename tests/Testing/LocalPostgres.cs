@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace EdgeSigner.Testing;
+
+/// <summary>
+/// A PostgreSQL server of one test's own (initdb into a temporary folder, a free loopback port), so the test can stop
+/// and start it without touching the server every other test uses. Needs the server binaries of Debian's
+/// <c>postgresql</c> package (scripts/test.sh installs them); as root it runs them as the <c>postgres</c> user.
+/// </summary>
+public sealed class LocalPostgres : IAsyncDisposable
+{
+    private readonly string _bin;
+    private readonly string _dataDir;
+
+    private LocalPostgres(string bin, string dataDir, int port)
+    {
+        _bin = bin;
+        _dataDir = dataDir;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1", Port = Port, Username = "postgres", Database = "edgesigner", Timeout = 3, Pooling = true,
+    }.ConnectionString;
+
+    public static async Task<LocalPostgres> StartAsync()
+    {
+        var bin = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderDescending().FirstOrDefault()
+            : null;
+        if (bin is null)
+        {
+            throw new InvalidOperationException(
+                "This test starts and stops a PostgreSQL server of its own and needs the server binaries (/usr/lib/postgresql/*/bin/initdb): " +
+                "install Debian's postgresql package (scripts/test.sh does).");
+        }
+
+        var dataDir = Directory.CreateTempSubdirectory("edgesigner-pg-").FullName;
+        var server = new LocalPostgres(bin, dataDir, FreePort());
+        await RunAsync("chown", "postgres:postgres", dataDir, asPostgres: false);
+        await RunAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        await server.StartServerAsync();
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres" }.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE DATABASE edgesigner", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return server;
+    }
+
+    /// <summary>Stops the server at once (fast shutdown: connections are cut).</summary>
+    public Task StopServerAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        return RunAsync(Path.Combine(_bin, "pg_ctl"), "-D", _dataDir, "-m", "fast", "-w", "stop");
+    }
+
+    public Task StartServerAsync() => RunAsync(Path.Combine(_bin, "pg_ctl"), "-D", _dataDir, "-w", "-l", Path.Combine(_dataDir, "server.log"),
+        "-o", $"-p {Port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+
+    private static async Task RunAsync(string program, params string[] arguments) => await RunAsync(program, arguments, asPostgres: true);
+
+    private static async Task RunAsync(string program, string a1, string a2, bool asPostgres) => await RunAsync(program, [a1, a2], asPostgres);
+
+    private static async Task RunAsync(string program, string[] arguments, bool asPostgres)
+    {
+        var root = Environment.UserName == "root";
+        var start = new ProcessStartInfo(asPostgres && root ? "runuser" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (asPostgres && root)
+        {
+            foreach (var a in new[] { "-u", "postgres", "--", program })
+            {
+                start.ArgumentList.Add(a);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}{await output}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopServerAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // already stopped
+        }
+
+        Directory.Delete(_dataDir, recursive: true);
+    }
+}
