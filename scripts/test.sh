@@ -65,6 +65,14 @@ DO $$ BEGIN
 END $$;
 SQL
 
+  # What earlier runs left behind (their own virtual hosts and databases), so a machine never fills up.
+  for vhost in $(rabbitmqctl -q list_vhosts 2>/dev/null | grep '^edgesigner-test-' || true); do
+    rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
+  done
+  su postgres -c "psql -q -At" <<'SQL' >/dev/null 2>&1 || true
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'edgesigner_test_%' \gexec
+SQL
+
   export EDGESIGNER_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:5672/"
   export EDGESIGNER_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
   export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres"

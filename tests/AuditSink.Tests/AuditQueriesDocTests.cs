@@ -171,7 +171,7 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
     [Fact]
     public async Task An_attempt_without_an_outcome_makes_the_month_non_compliant()
     {
-        await _db.WriteSignEventsAsync([(Guid.NewGuid(), SignEventWriter.AttemptType, AuditDb.Log("acme", DateTimeOffset.UtcNow.AddMinutes(-1)))]);
+        await _db.WriteSignEventsAsync([(Guid.NewGuid(), SignEventWriter.AttemptType, AuditDb.Log("acme", DateTimeOffset.UtcNow.AddMinutes(-6)))]);
 
         var sql = Assert.Single(await RunAsync("compliance-report"));
 

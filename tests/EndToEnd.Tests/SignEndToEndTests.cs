@@ -90,6 +90,28 @@ public sealed class SignEndToEndTests(SigningPipelineFixture fixture) : IClassFi
         Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
     }
 
+    [Fact]
+    public async Task The_auditors_endpoints_verify_the_trail_and_report_the_month()
+    {
+        var signed = await fixture.Acme.PostAsJsonAsync("/v1/sign", new { payload = "YXVkaXRlZA==" });
+        var requestId = (await signed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("request_id").GetGuid();
+        await Eventually.GetAsync(() => AuditRows.ForRequestAsync(fixture.Pipeline.Postgres, requestId), r => r.Count >= 2);
+        using var admin = fixture.Pipeline.AdminClient();
+
+        var verify = await admin.GetFromJsonAsync<JsonElement>("/admin/audit/verify");
+        Assert.True(verify.GetProperty("verified").GetBoolean());
+        Assert.True(verify.GetProperty("rows_checked").GetInt64() >= 2); // at least the tenant's creation and key
+
+        var period = DateTime.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var report = await admin.GetFromJsonAsync<JsonElement>($"/admin/reports/compliance?period={period}");
+        Assert.Equal(period, report.GetProperty("period").GetString());
+        Assert.True(report.GetProperty("successful_signs").GetInt64() >= 1);
+        Assert.Equal("COMPLIANT", report.GetProperty("compliance_status").GetString());
+
+        var bad = await admin.GetAsync("/admin/reports/compliance?period=2026-13");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
     /// <summary>The TBS each format signs, built here from the RFCs, not with the service's builders.</summary>
     private static byte[] IndependentTbs(string format, string kid, JsonElement result)
     {

@@ -62,10 +62,27 @@ public static class TestServers
         var admin = await Postgres.Value;
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(admin);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        // Best effort: an autovacuum worker on the database (a superuser process) can make the drop fail for a
+        // moment; scripts/test.sh removes whatever is left before the next run.
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(admin);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException) when (attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+            catch (PostgresException ex)
+            {
+                Console.WriteLine($"Test database {name} left behind: {ex.MessageText}");
+            }
+        }
     }
 
     private static HttpClient ManagementClient(RabbitEndpoint server)

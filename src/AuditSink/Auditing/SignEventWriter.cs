@@ -1,11 +1,13 @@
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Events;
+using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Auditing;
 
 /// <summary>
 /// Writes a batch of sign events into <c>audit.sign_events</c> (one row per event id) and, for those that carry an
-/// error (failures, and fallbacks that still signed), into <c>audit.error_details</c>: one command, one round trip.
+/// error (failures, and fallbacks that still signed), into <c>audit.error_details</c>, in one transaction: binary
+/// COPY through a staging table in PostgreSQL (<see cref="SignEventCopy"/>), a multi-row insert in SQLite.
 /// </summary>
 public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, RollupWatermark watermark)
 {
@@ -39,18 +41,32 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
         }
 
         var recordedAt = time.GetUtcNow();
-        var command = new InsertIgnoringDuplicates(db);
+        int written;
         if (db.IsPostgres)
         {
-            // Partitions are made ahead of time by the retention job; an event from a day without one (an old
-            // event after a long outage, or a sink started before the job ran) gets its partition here.
-            foreach (var day in events.Select(e => e.Log.Timestamp.UtcDateTime.Date).Distinct())
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
             {
-                var at = new DateTimeOffset(day, TimeSpan.Zero);
-                command.Before("SELECT audit.ensure_partition('sign_events', {0}), audit.ensure_partition('error_details', {0})", at);
+                written = await SignEventCopy.WriteAsync((Npgsql.NpgsqlConnection)db.Database.GetDbConnection(), events, recordedAt, cancellationToken);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
             }
         }
+        else
+        {
+            written = await WriteEmbeddedAsync(events, recordedAt, cancellationToken);
+        }
 
+        watermark.Touch(events.Min(e => e.Log.Timestamp));
+        return written;
+    }
+
+    /// <summary>The embedded SQLite store: one command of multi-row inserts.</summary>
+    private Task<int> WriteEmbeddedAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, DateTimeOffset recordedAt, CancellationToken cancellationToken)
+    {
+        var command = new InsertIgnoringDuplicates(db);
         command.Rows<SignEventRecord>(Columns, Key, events.Select(e => new object?[]
         {
             e.EventId, e.EventType, e.Log.RequestId, e.Log.TenantId, e.Log.Timestamp, e.Log.Region, e.Log.SigningMode, e.Log.Kid,
@@ -64,9 +80,7 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
             e.Log.SigningMode, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.Success,
         }).ToList());
 
-        var written = await command.ExecuteAsync(cancellationToken);
-        watermark.Touch(events.Min(e => e.Log.Timestamp));
-        return written;
+        return command.ExecuteAsync(cancellationToken);
     }
 
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
