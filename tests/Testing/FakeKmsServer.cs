@@ -63,11 +63,63 @@ public sealed class FakeKmsServer : IAsyncDisposable
 
     public int SignCalls => _calls.Count(c => c.Operation == "Sign");
 
+    /// <summary>Sign calls answered with a signature.</summary>
+    public int SignedCalls => _calls.Count(c => c.Operation == "Sign" && c.Result == "ok");
+
     /// <summary>Sign calls made with one KMS key id.</summary>
     public int SignCallsFor(string keyId) => _calls.Count(c => c.Operation == "Sign" && c.KeyId == keyId);
 
     /// <summary>How long each Sign call takes before it answers.</summary>
     public TimeSpan SignLatency { get; set; }
+
+    /// <summary>
+    /// The account's Sign quota per second, as AWS enforces it: a call beyond it is a <c>ThrottlingException</c>.
+    /// Null: no quota. Counted in <see cref="Throttles"/>.
+    /// </summary>
+    public double? QuotaPerSecond
+    {
+        get => _quota;
+        set
+        {
+            lock (_quotaGate)
+            {
+                _quota = value;
+                _quotaTokens = value ?? 0;
+                _quotaUpdated = DateTimeOffset.UtcNow;
+            }
+        }
+    }
+
+    private double? _quota;
+    private double _quotaTokens;
+    private DateTimeOffset _quotaUpdated;
+    private readonly Lock _quotaGate = new();
+    private int _throttles;
+
+    /// <summary>Calls refused for being over <see cref="QuotaPerSecond"/>.</summary>
+    public int Throttles => Volatile.Read(ref _throttles);
+
+    private bool OverQuota()
+    {
+        lock (_quotaGate)
+        {
+            if (_quota is not { } quota)
+            {
+                return false;
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            _quotaTokens = Math.Min(quota, _quotaTokens + ((now - _quotaUpdated).TotalSeconds * quota));
+            _quotaUpdated = now;
+            if (_quotaTokens >= 1)
+            {
+                _quotaTokens--;
+                return false;
+            }
+
+            return true;
+        }
+    }
 
     /// <summary>Serves <paramref name="key"/> under <paramref name="keyId"/> (its private part signs).</summary>
     public void AddKey(string keyId, ECDsa key) => _keys[keyId] = key;
@@ -104,6 +156,14 @@ public sealed class FakeKmsServer : IAsyncDisposable
                 var algorithm = body["SigningAlgorithm"]?.GetValue<string>();
                 var call = new KmsCall("Sign", keyId, messageType, algorithm, message.Length);
                 _calls.Enqueue(call);
+                if (OverQuota())
+                {
+                    Interlocked.Increment(ref _throttles);
+                    call.Result = "OverQuota";
+                    await ErrorAsync(context, 400, "ThrottlingException", "Rate exceeded");
+                    return;
+                }
+
                 if (_faults.TryGetValue(keyId, out var plan) && (plan.Remaining < 0 || Interlocked.Decrement(ref plan.Remaining) >= 0))
                 {
                     call.Result = plan.Fault.ToString();

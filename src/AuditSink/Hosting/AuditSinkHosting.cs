@@ -60,6 +60,9 @@ public static class AuditSinkHosting
         services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
         services.AddScoped<AuditTrailVerifier>();
         services.AddScoped<ComplianceReporter>();
+        services.AddScoped<QuotaMonitor>();
+        services.AddOptions<EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions>()
+            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName);
         return services;
     }
 

@@ -13,6 +13,7 @@ public static class AuditEndpoints
     {
         admin.MapGet("/audit/verify", Verify);
         admin.MapGet("/reports/compliance", Compliance);
+        admin.MapGet("/quota", async (QuotaMonitor monitor, CancellationToken ct) => TypedResults.Ok(new { regions = await monitor.ReportAsync(ct) }));
         return admin;
     }
 

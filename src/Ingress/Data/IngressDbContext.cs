@@ -1,4 +1,5 @@
 using EdgeSigner.Ingress.Flags;
+using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Tenants;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,6 +13,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantApiKey> ApiKeys => Set<TenantApiKey>();
     public DbSet<FlagStateRow> FlagState => Set<FlagStateRow>();
+    public DbSet<RateBucketRow> RateBuckets => Set<RateBucketRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -35,6 +37,12 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.Property(x => x.KeyId).HasMaxLength(32);
             e.Property(x => x.KeyHash).HasMaxLength(32);
             e.HasIndex(x => x.KeyHash).IsUnique();
+        });
+        modelBuilder.Entity<RateBucketRow>(e =>
+        {
+            e.ToTable("rate_buckets");
+            e.HasKey(x => x.TenantId);
+            e.Property(x => x.TenantId).HasMaxLength(63);
         });
         modelBuilder.Entity<FlagStateRow>(e =>
         {

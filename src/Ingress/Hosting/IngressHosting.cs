@@ -6,6 +6,7 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Admin;
 using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Flags;
+using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults;
@@ -63,6 +64,7 @@ public static class IngressHosting
 
         services.AddOptions<SignApiOptions>().BindConfiguration(SignApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EdgeSignerFlags>().BindConfiguration("EdgeSigner:Flags");
         services.AddDbContext<IngressDbContext>(options => IngressDbContext.Configure(options, postgres, builder.Environment.ContentRootPath));
         services.AddDatabaseLifecycle<IngressDbContext>();
@@ -86,14 +88,16 @@ public static class IngressHosting
 
         if (embedded)
         {
-            services.AddSignWorkerServices();
+            services.AddSignWorkerServices(postgres);
             services.AddAuditSinkServices(configuration, builder.Environment.ContentRootPath);
             services.AddSingleton(devCredentials!);
+            services.AddSingleton<ITenantRateLimiter, InMemoryTenantRateLimiter>();
             services.AddHostedService<DevTenantSeeder>();
         }
         else
         {
             services.AddSigningKeys();
+            services.AddScoped<ITenantRateLimiter, PostgresTenantRateLimiter>();
             services.AddAuditQueries(configuration, builder.Environment.ContentRootPath);
             services.AddHostedService<AdminTokenCheck>();
         }
@@ -130,7 +134,7 @@ public static class IngressHosting
         v1.MapSigning();
         v1.MapKeys();
 
-        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin();
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin().MapRateLimiterAdmin();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Hosting;
+using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Keys;
@@ -18,7 +19,9 @@ public static class SignEndpoints
 {
     public static RouteGroupBuilder MapSigning(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant).AddEndpointFilter<RouteGuard>();
+        v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant)
+            .AddEndpointFilter<RouteGuard>()
+            .AddEndpointFilter<RateLimitFilter>();
         return v1;
     }
 

@@ -21,6 +21,8 @@ public sealed class TenantAuthenticationHandler(
 {
     public const string SchemeName = "TenantApiKey";
     public const string TenantIdClaim = "tenant_id";
+    public const string RateClaim = "rate_per_second";
+    public const string BurstClaim = "burst";
     private const string DisabledMarker = "edgesigner.tenant_disabled";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -39,7 +41,7 @@ public sealed class TenantAuthenticationHandler(
         var hash = ApiKeys.Hash(apiKey);
         var match = await db.ApiKeys.AsNoTracking()
             .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Join(db.Tenants, k => k.TenantId, t => t.TenantId, (k, t) => new { t.TenantId, t.Disabled, k.KeyId })
+            .Join(db.Tenants, k => k.TenantId, t => t.TenantId, (k, t) => new { t.TenantId, t.Disabled, k.KeyId, t.RatePerSecond, t.Burst })
             .FirstOrDefaultAsync(Context.RequestAborted);
         if (match is null)
         {
@@ -52,7 +54,18 @@ public sealed class TenantAuthenticationHandler(
             return AuthenticateResult.Fail("The tenant is disabled.");
         }
 
-        var identity = new ClaimsIdentity([new Claim(TenantIdClaim, match.TenantId), new Claim("key_id", match.KeyId)], SchemeName);
+        var claims = new List<Claim> { new(TenantIdClaim, match.TenantId), new("key_id", match.KeyId) };
+        if (match.RatePerSecond is { } rate)
+        {
+            claims.Add(new Claim(RateClaim, rate.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (match.Burst is { } burst)
+        {
+            claims.Add(new Claim(BurstClaim, burst.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

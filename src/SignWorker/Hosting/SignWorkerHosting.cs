@@ -3,6 +3,9 @@ using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.RateLimiting;
+using EdgeSigner.ServiceDefaults.RateLimiting;
+using Npgsql;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -22,8 +25,16 @@ public static class SignWorkerHosting
                 "in embedded mode 'dotnet run --project src/Ingress' hosts it.");
         }
 
+        var postgres = DeploymentMode.PostgresConnectionString(builder.Configuration);
+        if (postgres is null && builder.Configuration.GetValue($"{KmsBudgetOptions.SectionName}:Enabled", true))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Audit is not set: a standalone worker keeps the KMS budget it shares with every other worker " +
+                "in PostgreSQL (EdgeSigner:KmsBudget). Set it, or set EdgeSigner__KmsBudget__Enabled=false to run without a budget.");
+        }
+
         builder.AddServiceDefaults();
-        builder.Services.AddSignWorkerServices();
+        builder.Services.AddSignWorkerServices(postgres);
         builder.Services.AddHostedService<FlagsFetcher>();
         builder.Services.AddMassTransit(bus =>
         {
@@ -36,8 +47,11 @@ public static class SignWorkerHosting
         return builder;
     }
 
-    /// <summary>What the worker needs in any host: validated options and the key registry.</summary>
-    public static IServiceCollection AddSignWorkerServices(this IServiceCollection services)
+    /// <summary>
+    /// What the worker needs in any host: validated options, the key registry, breakers, and the KMS budget (shared
+    /// through PostgreSQL when <paramref name="postgres"/> is given, in memory in embedded mode).
+    /// </summary>
+    public static IServiceCollection AddSignWorkerServices(this IServiceCollection services, string? postgres)
     {
         services.AddOptions<SignWorkerOptions>().BindConfiguration(SignWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -47,6 +61,20 @@ public static class SignWorkerHosting
         services.AddFlagsState();
         services.AddSingleton<KmsCircuitBreakers>();
         services.AddSingleton<FallbackSigner>();
+        services.AddOptions<KmsBudgetOptions>().BindConfiguration(KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<KmsBudget>();
+        if (postgres is null)
+        {
+            services.AddSingleton<IKmsBudgetStore, InMemoryKmsBudgetStore>();
+        }
+        else
+        {
+            services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+            services.AddSingleton<PostgresKmsBudgetStore>();
+            services.AddSingleton<IKmsBudgetStore>(sp => sp.GetRequiredService<PostgresKmsBudgetStore>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresKmsBudgetStore>());
+        }
+
         services.AddHostedService<CircuitBreakerStatusReporter>();
         return services;
     }

@@ -2,6 +2,7 @@ using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.SignWorker.Routing;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed record SignOutcome(
 /// the central backend (its own timeout, <c>fallback_timeout_ms</c>). No retry or wait runs past the request's deadline.
 /// </summary>
 public sealed class FallbackSigner(
-    KmsCircuitBreakers breakers, IOptions<FailurePolicyOptions> options, TimeProvider time, ILogger<FallbackSigner> logger)
+    KmsCircuitBreakers breakers, KmsBudget budget, IOptions<FailurePolicyOptions> options, TimeProvider time, ILogger<FallbackSigner> logger)
 {
     private readonly FailurePolicyOptions _policy = options.Value;
 
@@ -109,15 +110,31 @@ public sealed class FallbackSigner(
             var reserve = reserveForFallback
                 ? TimeSpan.FromMilliseconds(Math.Min(_policy.FallbackTimeoutMs, left.TotalMilliseconds / 2))
                 : TimeSpan.Zero;
-            var timeout = Min(callTimeout, left - reserve);
-            if (timeout < MinimumCallTime)
+            var tooLate = new KmsFault(KmsFaultKind.Timeout, "deadline_exceeded", "too little time left before the request's deadline");
+            if (left - reserve < MinimumCallTime)
             {
-                return new Attempt(null, new KmsFault(KmsFaultKind.Timeout, "deadline_exceeded", "too little time left before the request's deadline"), retries, kmsMs);
+                return new Attempt(null, tooLate, retries, kmsMs);
             }
 
             if (useBreaker && !breakers.TryAcquire(backend.KeyId, backend.Region))
             {
                 return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "circuit_open", "the circuit breaker is open"), retries, kmsMs);
+            }
+
+            // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
+            // synchronous request that cannot wait falls back to central, which has a budget of its own).
+            if (backend is KmsSigner && !await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken))
+            {
+                ReleaseProbe(backend, useBreaker);
+                return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",
+                    $"no KMS budget left in {backend.Region} before the deadline"), retries, kmsMs);
+            }
+
+            var timeout = Min(callTimeout, deadline - time.GetUtcNow() - reserve);
+            if (timeout < MinimumCallTime)
+            {
+                ReleaseProbe(backend, useBreaker);
+                return new Attempt(null, tooLate, retries, kmsMs);
             }
 
             var started = time.GetTimestamp();
@@ -176,6 +193,14 @@ public sealed class FallbackSigner(
 
             await Task.Delay(pause, time, cancellationToken);
             retries++;
+        }
+    }
+
+    private void ReleaseProbe(ISignerBackend backend, bool useBreaker)
+    {
+        if (useBreaker)
+        {
+            breakers.OnInconclusive(backend.KeyId, backend.Region);
         }
     }
 

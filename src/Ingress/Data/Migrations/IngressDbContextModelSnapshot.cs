@@ -49,6 +49,27 @@ namespace EdgeSigner.Ingress.Data.Migrations
                     b.ToTable("flag_state", "ingress");
                 });
 
+            modelBuilder.Entity("EdgeSigner.Ingress.RateLimiting.RateBucketRow", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<double>("Tokens")
+                        .HasColumnType("double precision")
+                        .HasColumnName("tokens");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_rate_buckets");
+
+                    b.ToTable("rate_buckets", "ingress");
+                });
+
             modelBuilder.Entity("EdgeSigner.Ingress.Tenants.Tenant", b =>
                 {
                     b.Property<string>("TenantId")

@@ -1,0 +1,123 @@
+using EdgeSigner.AuditSink.Data;
+using EdgeSigner.ServiceDefaults.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace EdgeSigner.AuditSink.Reporting;
+
+/// <summary>The seed's <c>KMSQuotaMonitor</c> for one KMS region.</summary>
+public sealed record KmsQuotaReport(string Region, double QuotaPerSecond, QuotaUsage CurrentUsage, QuotaProjection ProjectedUsage, QuotaAlerts Alerts);
+
+public sealed record QuotaUsage(double RequestsPerSecond, long DailyRequests, double ErrorRate);
+
+public sealed record QuotaProjection(double HourlyPeak, double DailyTotal, DateTimeOffset? QuotaExhaustionTime);
+
+/// <summary>The seed's alert thresholds: usage over 80 %, errors over 5 %, and exhaustion within the hour.</summary>
+public sealed record QuotaAlerts(double UsageThreshold, double ErrorThreshold, bool UsageAlert, bool ErrorAlert, bool QuotaExhaustion);
+
+/// <summary>Pure projections from a region's recent traffic, tested on synthetic series.</summary>
+public static class QuotaProjections
+{
+    public const double UsageThreshold = 0.80;
+    public const double ErrorThreshold = 0.05;
+
+    /// <param name="perMinute">Requests in each of the last minutes, oldest first, the last one the latest complete minute.</param>
+    /// <param name="now">The end of the latest minute.</param>
+    public static (QuotaProjection Projection, QuotaAlerts Alerts) Project(
+        IReadOnlyList<long> perMinute, double currentPerSecond, long requestsToday, double errorRate, double quotaPerSecond, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(perMinute);
+        var hourlyPeak = perMinute.Count == 0 ? 0 : perMinute.TakeLast(60).Max() * 60.0;
+        var secondsLeftToday = (now.UtcDateTime.Date.AddDays(1) - now.UtcDateTime).TotalSeconds;
+        var dailyTotal = requestsToday + (currentPerSecond * secondsLeftToday);
+
+        // Linear trend of the per-second rate over the last 15 minutes: when would it reach the quota?
+        DateTimeOffset? exhaustion = null;
+        var recent = perMinute.TakeLast(15).Select(c => c / 60.0).ToList();
+        if (currentPerSecond >= quotaPerSecond)
+        {
+            exhaustion = now;
+        }
+        else if (recent.Count >= 2)
+        {
+            var n = recent.Count;
+            var meanX = (n - 1) / 2.0;
+            var meanY = recent.Average();
+            var slope = Enumerable.Range(0, n).Sum(i => (i - meanX) * (recent[i] - meanY)) / Enumerable.Range(0, n).Sum(i => (i - meanX) * (i - meanX));
+            var fittedNow = meanY + (slope * (n - 1 - meanX));
+            if (slope > 0)
+            {
+                exhaustion = now.AddMinutes(Math.Max(0, (quotaPerSecond - fittedNow) / slope));
+            }
+        }
+
+        var usage = quotaPerSecond <= 0 ? 0 : currentPerSecond / quotaPerSecond;
+        var alerts = new QuotaAlerts(UsageThreshold, ErrorThreshold,
+            UsageAlert: usage >= UsageThreshold,
+            ErrorAlert: errorRate >= ErrorThreshold,
+            QuotaExhaustion: exhaustion is { } at && at - now <= TimeSpan.FromHours(1));
+        return (new QuotaProjection(hourlyPeak, dailyTotal, exhaustion), alerts);
+    }
+}
+
+/// <summary>Reads each KMS region's recent calls from the audit store and projects them (<c>GET /admin/quota</c>).</summary>
+public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> budget, TimeProvider time)
+{
+    private sealed record MinuteCount(string Region, DateTimeOffset Minute, long Requests, long Failures);
+
+    public async Task<IReadOnlyList<KmsQuotaReport>> ReportAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var minuteNow = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour).AddMinutes(now.UtcDateTime.Minute), TimeSpan.Zero);
+        var hourAgo = minuteNow.AddHours(-1);
+        var midnight = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var tenSecondsAgo = now.AddSeconds(-10);
+
+        // Outcome rows of calls that reached KMS (local key files are not KMS and have no quota).
+        var (sql, today, recent) = db.IsPostgres
+            ? ("""
+               SELECT kms_region AS region, date_trunc('minute', "timestamp") AS minute, count(*) AS requests,
+                      count(*) FILTER (WHERE event_type = 'edge_sign_failure') AS failures
+               FROM audit.sign_events
+               WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
+                 AND kms_region NOT IN ('', 'local')
+               GROUP BY 1, 2
+               """,
+               "SELECT kms_region AS region, count(*) AS value FROM audit.sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
+               "SELECT kms_region AS region, count(*) AS value FROM audit.sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1")
+            : ("""
+               SELECT kms_region AS region, substr("timestamp", 1, 16) || ':00+00:00' AS minute, count(*) AS requests,
+                      sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END) AS failures
+               FROM sign_events
+               WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
+                 AND kms_region NOT IN ('', 'local')
+               GROUP BY 1, 2
+               """,
+               "SELECT kms_region AS region, count(*) AS value FROM sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
+               "SELECT kms_region AS region, count(*) AS value FROM sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1");
+
+        var minutes = await db.Database.SqlQueryRaw<MinuteCount>(sql, hourAgo, minuteNow).ToListAsync(cancellationToken);
+        var daily = (await db.Database.SqlQueryRaw<RegionCount>(today, midnight).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
+        var lastTen = (await db.Database.SqlQueryRaw<RegionCount>(recent, tenSecondsAgo).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
+
+        var regions = minutes.Select(m => m.Region).Concat(budget.Value.Regions.Keys).Where(r => r is not ("" or "local"))
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);
+        var reports = new List<KmsQuotaReport>();
+        foreach (var region in regions)
+        {
+            var byMinute = minutes.Where(m => m.Region == region).ToDictionary(m => m.Minute.UtcTicks);
+            var series = Enumerable.Range(0, 60).Select(i => byMinute.TryGetValue(hourAgo.AddMinutes(i).UtcTicks, out var m) ? m.Requests : 0L).ToList();
+            var total = minutes.Where(m => m.Region == region).Sum(m => m.Requests);
+            var failures = minutes.Where(m => m.Region == region).Sum(m => m.Failures);
+            var errorRate = total == 0 ? 0 : (double)failures / total;
+            var perSecond = lastTen.GetValueOrDefault(region) / 10.0;
+            var quota = budget.Value.RateFor(region);
+            var (projection, alerts) = QuotaProjections.Project(series, perSecond, daily.GetValueOrDefault(region), errorRate, quota, now);
+            reports.Add(new KmsQuotaReport(region, quota, new QuotaUsage(perSecond, daily.GetValueOrDefault(region), errorRate), projection, alerts));
+        }
+
+        return reports;
+    }
+
+    private sealed record RegionCount(string Region, long Value);
+}

@@ -1,0 +1,39 @@
+namespace EdgeSigner.ServiceDefaults.RateLimiting;
+
+/// <summary>
+/// A token bucket as an immutable value with pure operations: <see cref="Tokens"/> refill at <c>rate</c> per second up
+/// to <c>burst</c>; taking a token needs one whole token. Time only moves forward: a clock that jumps back refills
+/// nothing (and does not move the bucket's time back), a clock that jumps forward refills at most to the burst.
+/// </summary>
+public readonly record struct TokenBucket(double Tokens, DateTimeOffset UpdatedAt)
+{
+    public static TokenBucket Full(double burst, DateTimeOffset now) => new(burst, now);
+
+    /// <summary>The bucket refilled up to <paramref name="now"/>.</summary>
+    public TokenBucket Refill(DateTimeOffset now, double rate, double burst)
+    {
+        if (now <= UpdatedAt)
+        {
+            return this with { Tokens = Math.Min(Tokens, burst) };
+        }
+
+        var refilled = Math.Min(burst, Tokens + ((now - UpdatedAt).TotalSeconds * rate));
+        return new TokenBucket(refilled, now);
+    }
+
+    /// <summary>Takes up to <paramref name="wanted"/> whole tokens; returns how many it got and the bucket after.</summary>
+    public (int Granted, TokenBucket Next) Take(DateTimeOffset now, double rate, double burst, int wanted = 1)
+    {
+        var refilled = Refill(now, rate, burst);
+        var granted = (int)Math.Min(wanted, Math.Floor(refilled.Tokens));
+        return (Math.Max(0, granted), refilled with { Tokens = refilled.Tokens - Math.Max(0, granted) });
+    }
+
+    /// <summary>How long until one whole token is there.</summary>
+    public TimeSpan TimeUntilToken(double rate) =>
+        Tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - Tokens) / rate);
+
+    /// <summary>How long until the bucket is full again.</summary>
+    public TimeSpan TimeUntilFull(double rate, double burst) =>
+        Tokens >= burst ? TimeSpan.Zero : TimeSpan.FromSeconds((burst - Tokens) / rate);
+}
