@@ -9,4 +9,9 @@ public static class SignQueues
     public const string SignRequested = "sign-requested";
 
     public static Uri SignRequestedAddress { get; } = new($"queue:{SignRequested}");
+
+    /// <summary>Batch items go through a queue of their own, so they never delay synchronous requests.</summary>
+    public const string BatchItems = "sign-batch-items";
+
+    public static Uri BatchItemsAddress { get; } = new($"queue:{BatchItems}");
 }

@@ -29,6 +29,9 @@ public sealed record SignRequested
     public Guid? BatchId { get; init; }
     public string? ItemId { get; init; }
 
+    /// <summary>The item's position in its batch (0-based), the order results are listed in.</summary>
+    public int? ItemIndex { get; init; }
+
     /// <summary>When the ingress accepted the request; the start of <c>t_total_ms</c>.</summary>
     public required DateTimeOffset ReceivedAt { get; init; }
 

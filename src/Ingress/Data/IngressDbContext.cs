@@ -1,5 +1,6 @@
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.RateLimiting;
+using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using Microsoft.EntityFrameworkCore;
 
@@ -14,6 +15,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<TenantApiKey> ApiKeys => Set<TenantApiKey>();
     public DbSet<FlagStateRow> FlagState => Set<FlagStateRow>();
     public DbSet<RateBucketRow> RateBuckets => Set<RateBucketRow>();
+    public DbSet<IdempotencyKeyRow> IdempotencyKeys => Set<IdempotencyKeyRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -37,6 +39,15 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.Property(x => x.KeyId).HasMaxLength(32);
             e.Property(x => x.KeyHash).HasMaxLength(32);
             e.HasIndex(x => x.KeyHash).IsUnique();
+        });
+        modelBuilder.Entity<IdempotencyKeyRow>(e =>
+        {
+            e.ToTable("idempotency_keys");
+            e.HasKey(x => new { x.TenantId, x.Key });
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.Key).HasMaxLength(255);
+            e.Property(x => x.RequestHash).HasMaxLength(32);
+            e.HasIndex(x => x.CreatedAt);
         });
         modelBuilder.Entity<RateBucketRow>(e =>
         {

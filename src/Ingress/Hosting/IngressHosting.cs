@@ -4,6 +4,7 @@ using EdgeSigner.AuditSink.Hosting;
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Admin;
+using EdgeSigner.Ingress.Batches;
 using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.RateLimiting;
@@ -73,6 +74,7 @@ public static class IngressHosting
         services.AddHostedService<FlagsReloader>();
         services.AddSingleton<RouteGuard>();
         services.AddSingleton<CircuitBreakerView>();
+        services.AddScoped<IdempotencyKeys>();
         services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddAuthentication()
@@ -88,7 +90,7 @@ public static class IngressHosting
 
         if (embedded)
         {
-            services.AddSignWorkerServices(postgres);
+            services.AddSignWorkerServices(postgres, builder.Environment.ContentRootPath);
             services.AddAuditSinkServices(configuration, builder.Environment.ContentRootPath);
             services.AddSingleton(devCredentials!);
             services.AddSingleton<ITenantRateLimiter, InMemoryTenantRateLimiter>();
@@ -98,6 +100,7 @@ public static class IngressHosting
         {
             services.AddSigningKeys();
             services.AddScoped<ITenantRateLimiter, PostgresTenantRateLimiter>();
+            services.AddSignerStore(postgres, builder.Environment.ContentRootPath);
             services.AddAuditQueries(configuration, builder.Environment.ContentRootPath);
             services.AddHostedService<AdminTokenCheck>();
         }
@@ -133,6 +136,7 @@ public static class IngressHosting
         var v1 = app.MapGroup("/v1");
         v1.MapSigning();
         v1.MapKeys();
+        v1.MapBatches();
 
         app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin().MapRateLimiterAdmin();
         return app;

@@ -10,4 +10,12 @@ public sealed class SignApiOptions
     /// <summary>How long a synchronous <c>/v1/sign</c> waits for its signature before answering 504.</summary>
     [Range(100, 120_000)]
     public int SyncTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>The largest <c>POST /v1/batches</c> body, in bytes.</summary>
+    [Range(1024, 1024L * 1024 * 1024)]
+    public long MaxBatchBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How long a batch item may wait for budget and a worker before it fails with signing_timeout.</summary>
+    [Range(1, 24 * 7)]
+    public int BatchItemDeadlineHours { get; set; } = 24;
 }

@@ -50,6 +50,7 @@ public static class SignEndpoints
         SigningKeyRegistry keys,
         FlagsState flags,
         IOptions<SignApiOptions> api,
+        IdempotencyKeys idempotency,
         TimeProvider time,
         ILogger<SignRequested> logger,
         CancellationToken ct)
@@ -69,6 +70,19 @@ public static class SignEndpoints
         if (input.Problem is not null)
         {
             return input.Problem;
+        }
+
+        if (input.IdempotencyKey is { } idempotencyKey)
+        {
+            var (id, conflict) = await idempotency.ResolveAsync(tenantId, idempotencyKey,
+                IdempotencyKeys.HashOf(input.Format, input.Detached, input.Payload), requestId, ct);
+            if (conflict)
+            {
+                return Problems.Create(StatusCodes.Status409Conflict, ErrorTypes.IdempotencyConflict,
+                    "This Idempotency-Key was used within the last 24 hours for a different request.", id.ToString());
+            }
+
+            requestId = id; // a replay: the worker answers with the result recorded under this id
         }
 
         var started = time.GetTimestamp();

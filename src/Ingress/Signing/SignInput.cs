@@ -16,27 +16,12 @@ public sealed record SignInput(byte[] Payload, string Format, bool Detached, str
     {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(headers);
-        var format = body.Format ?? SignatureFormats.Raw;
-        if (!SignatureFormats.IsKnown(format))
+        var (payload, format, error, tooLarge) = CheckPayload(body.Payload, body.Format, maxPayload);
+        if (error is not null)
         {
-            return Fail(Problems.InvalidRequest("format must be raw, jws or cose."));
-        }
-
-        if (body.Payload is null)
-        {
-            return Fail(Problems.InvalidRequest("payload is required (standard base64)."));
-        }
-
-        var payload = StrictBase64.Decode(body.Payload);
-        if (payload is null)
-        {
-            return Fail(Problems.InvalidRequest("payload is not valid standard base64 (no whitespace, '=' padding)."));
-        }
-
-        if (payload.Length > maxPayload)
-        {
-            return Fail(Problems.Create(StatusCodes.Status413PayloadTooLarge, ErrorTypes.PayloadTooLarge,
-                $"The decoded payload is {payload.Length} bytes; the limit is {maxPayload}."));
+            return Fail(tooLarge
+                ? Problems.Create(StatusCodes.Status413PayloadTooLarge, ErrorTypes.PayloadTooLarge, error)
+                : Problems.InvalidRequest(error));
         }
 
         var idempotencyKey = headers["Idempotency-Key"].ToString();
@@ -51,12 +36,38 @@ public sealed record SignInput(byte[] Payload, string Format, bool Detached, str
             return Fail(Problems.InvalidRequest("X-Client-Region must be 1 to 64 visible ASCII characters."));
         }
 
-        return new SignInput(payload, format, body.Detached ?? false,
+        return new SignInput(payload!, format, body.Detached ?? false,
             idempotencyKey.Length > 0 ? idempotencyKey : null, region.Length > 0 ? region : null);
     }
 
-    private static bool IsVisibleAscii(string value, int maxLength) =>
-        value.Length >= 1 && value.Length <= maxLength && value.All(c => c is > ' ' and < (char)127);
+    /// <summary>The checks a payload and format pass, for a single request or a batch item; the error says which.</summary>
+    public static (byte[]? Payload, string Format, string? Error, bool TooLarge) CheckPayload(string? base64, string? requestedFormat, int maxPayload)
+    {
+        var format = requestedFormat ?? SignatureFormats.Raw;
+        if (!SignatureFormats.IsKnown(format))
+        {
+            return (null, format, "format must be raw, jws or cose.", false);
+        }
+
+        if (base64 is null)
+        {
+            return (null, format, "payload is required (standard base64).", false);
+        }
+
+        var payload = StrictBase64.Decode(base64);
+        if (payload is null)
+        {
+            return (null, format, "payload is not valid standard base64 (no whitespace, '=' padding).", false);
+        }
+
+        return payload.Length > maxPayload
+            ? (null, format, $"The decoded payload is {payload.Length} bytes; the limit is {maxPayload}.", true)
+            : (payload, format, null, false);
+    }
+
+    public static bool IsVisibleAscii(string? value, int maxLength) =>
+        value is not null && value.Length >= 1 && value.Length <= maxLength && value.All(c => c is > ' ' and < (char)127);
+
 }
 
 /// <summary>Standard base64 with padding and nothing else: the lenient decoders accept whitespace, this one does not.</summary>

@@ -2,7 +2,9 @@ using EdgeSigner.Contracts.Flags;
 using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.CircuitBreaking;
+using EdgeSigner.SignWorker.Data;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Results;
 using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.ServiceDefaults.RateLimiting;
 using Npgsql;
@@ -34,7 +36,7 @@ public static class SignWorkerHosting
         }
 
         builder.AddServiceDefaults();
-        builder.Services.AddSignWorkerServices(postgres);
+        builder.Services.AddSignWorkerServices(postgres, builder.Environment.ContentRootPath);
         builder.Services.AddHostedService<FlagsFetcher>();
         builder.Services.AddMassTransit(bus =>
         {
@@ -51,8 +53,10 @@ public static class SignWorkerHosting
     /// What the worker needs in any host: validated options, the key registry, breakers, and the KMS budget (shared
     /// through PostgreSQL when <paramref name="postgres"/> is given, in memory in embedded mode).
     /// </summary>
-    public static IServiceCollection AddSignWorkerServices(this IServiceCollection services, string? postgres)
+    public static IServiceCollection AddSignWorkerServices(this IServiceCollection services, string? postgres, string contentRoot)
     {
+        services.AddSignerStore(postgres, contentRoot);
+        services.AddScoped<SignRequestHandler>();
         services.AddOptions<SignWorkerOptions>().BindConfiguration(SignWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FailurePolicyOptions>().BindConfiguration(FailurePolicyOptions.SectionName)
@@ -90,9 +94,24 @@ public static class SignWorkerHosting
         return services;
     }
 
+    /// <summary>Results and batches (<c>signer</c> schema, migrated at start); the ingress uses it for batches too.</summary>
+    public static IServiceCollection AddSignerStore(this IServiceCollection services, string? postgres, string contentRoot)
+    {
+        if (services.Any(d => d.ServiceType == typeof(SignResultStore)))
+        {
+            return services;
+        }
+
+        services.AddDbContext<SignerDbContext>(options => SignerDbContext.Configure(options, postgres, contentRoot));
+        services.AddDatabaseLifecycle<SignerDbContext>();
+        services.AddScoped<SignResultStore>();
+        return services;
+    }
+
     public static void AddSignWorkerConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<SignRequestedConsumer, SignRequestedConsumerDefinition>();
+        bus.AddConsumer<SignBatchItemConsumer, SignBatchItemConsumerDefinition>();
         bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
     }
 }

@@ -17,6 +17,9 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
         public DateTimeOffset Expires;
         public readonly SemaphoreSlim Gate = new(1, 1);
 
+        /// <summary>High-priority (synchronous) callers waiting for budget right now.</summary>
+        public int UrgentWaiting;
+
         public void Dispose() => Gate.Dispose();
     }
 
@@ -27,9 +30,10 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
 
     /// <summary>
     /// Waits for one KMS call's worth of budget in <paramref name="region"/>; false when none comes before
-    /// <paramref name="waitUntil"/> (the caller then falls back, or fails with a clear error).
+    /// <paramref name="waitUntil"/> (the caller then falls back, or fails with a clear error). A low-priority caller
+    /// (a batch item) takes budget only while no synchronous request of this worker is waiting for it.
     /// </summary>
-    public async Task<bool> AcquireAsync(string region, DateTimeOffset waitUntil, CancellationToken cancellationToken)
+    public async Task<bool> AcquireAsync(string region, DateTimeOffset waitUntil, CancellationToken cancellationToken, bool lowPriority = false)
     {
         if (!options.Value.Enabled)
         {
@@ -37,8 +41,39 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
         }
 
         var lease = LeaseOf(region);
+        if (!lowPriority)
+        {
+            Interlocked.Increment(ref lease.UrgentWaiting);
+        }
+
+        try
+        {
+            return await AcquireAsync(region, lease, waitUntil, lowPriority, cancellationToken);
+        }
+        finally
+        {
+            if (!lowPriority)
+            {
+                Interlocked.Decrement(ref lease.UrgentWaiting);
+            }
+        }
+    }
+
+    private async Task<bool> AcquireAsync(string region, Lease lease, DateTimeOffset waitUntil, bool lowPriority, CancellationToken cancellationToken)
+    {
         while (true)
         {
+            if (lowPriority && Volatile.Read(ref lease.UrgentWaiting) > 0)
+            {
+                if (time.GetUtcNow() + TimeSpan.FromMilliseconds(5) > waitUntil)
+                {
+                    return false;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken);
+                continue;
+            }
+
             if (TryTake(lease))
             {
                 return true;

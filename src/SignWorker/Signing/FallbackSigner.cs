@@ -31,7 +31,7 @@ public sealed class FallbackSigner(
 
     public async Task<SignOutcome> SignAsync(
         SigningKey key, SigningPath path, ISignerBackend edge, byte[] digest, EdgeSignerFlags flags, DateTimeOffset deadline,
-        bool allowFallbackOnConfigurationError, CancellationToken cancellationToken)
+        bool allowFallbackOnConfigurationError, CancellationToken cancellationToken, bool lowPriority = false)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(edge);
@@ -39,12 +39,12 @@ public sealed class FallbackSigner(
         if (path == SigningPath.Central)
         {
             var routed = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
-                useBreaker: false, reserveForFallback: false, cancellationToken);
+                useBreaker: false, reserveForFallback: false, lowPriority, cancellationToken);
             return routed.Outcome(key.Central, edge: false, fallback: false, previous: null);
         }
 
         var edgeTry = await TryBackendAsync(key, edge, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
-            useBreaker: flags.CircuitBreakerEnabled, reserveForFallback: _policy.FallbackToCentral, cancellationToken);
+            useBreaker: flags.CircuitBreakerEnabled, reserveForFallback: _policy.FallbackToCentral, lowPriority, cancellationToken);
         if (edgeTry.Signature is not null)
         {
             return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
@@ -68,7 +68,7 @@ public sealed class FallbackSigner(
         }
 
         var central = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(_policy.FallbackTimeoutMs), deadline,
-            useBreaker: false, reserveForFallback: false, cancellationToken, maxRetries: 0);
+            useBreaker: false, reserveForFallback: false, lowPriority, cancellationToken, maxRetries: 0);
         return central.Outcome(key.Central, edge: false, fallback: true, previous: (edge, edgeTry));
     }
 
@@ -99,7 +99,7 @@ public sealed class FallbackSigner(
 
     private async Task<Attempt> TryBackendAsync(
         SigningKey key, ISignerBackend backend, byte[] digest, TimeSpan callTimeout, DateTimeOffset deadline,
-        bool useBreaker, bool reserveForFallback, CancellationToken cancellationToken, int? maxRetries = null)
+        bool useBreaker, bool reserveForFallback, bool lowPriority, CancellationToken cancellationToken, int? maxRetries = null)
     {
         var retries = 0;
         double kmsMs = 0;
@@ -123,7 +123,7 @@ public sealed class FallbackSigner(
 
             // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
             // synchronous request that cannot wait falls back to central, which has a budget of its own).
-            if (backend is KmsSigner && !await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken))
+            if (backend is KmsSigner && !await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, lowPriority))
             {
                 ReleaseProbe(backend, useBreaker);
                 return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",

@@ -2,25 +2,42 @@ using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Results;
 using EdgeSigner.SignWorker.Routing;
 using MassTransit;
 
 namespace EdgeSigner.SignWorker.Signing;
 
+/// <summary>Synchronous and bus requests from the <c>sign-requested</c> queue.</summary>
+public sealed class SignRequestedConsumer(SignRequestHandler handler) : IConsumer<SignRequested>
+{
+    public Task Consume(ConsumeContext<SignRequested> context) => handler.HandleAsync(context, batchItem: false);
+}
+
+/// <summary>Batch items from the <c>sign-batch-items</c> queue: the same work, at a lower priority for KMS budget.</summary>
+public sealed class SignBatchItemConsumer(SignRequestHandler handler) : IConsumer<SignRequested>
+{
+    public Task Consume(ConsumeContext<SignRequested> context) => handler.HandleAsync(context, batchItem: true);
+}
+
 /// <summary>
 /// Signs the TBS digest of a <see cref="SignRequested"/> on the path the flags choose, under the failure policy of
-/// <see cref="FallbackSigner"/>; answers the requester (if any) and publishes the attempt and its outcome with the
-/// seed's <c>EdgeSignerLog</c> fields. Every request ends in a signature or a clear error: nothing is left to hang.
+/// <see cref="FallbackSigner"/>, exactly once per request id (<see cref="SignResultStore"/>): answers the requester
+/// (if any) and publishes the attempt and its outcome with the seed's <c>EdgeSignerLog</c> fields. Every request ends
+/// in a signature or a clear error, recorded before the message is acknowledged; nothing is left to hang.
 /// </summary>
-public sealed class SignRequestedConsumer(
+public sealed class SignRequestHandler(
     SigningKeyRegistry keys,
     FlagsState flags,
     FallbackSigner signer,
+    SignResultStore results,
+    KmsCircuitBreakers breakers,
     TimeProvider time,
-    ILogger<SignRequestedConsumer> logger) : IConsumer<SignRequested>
+    ILogger<SignRequestHandler> logger)
 {
-    public async Task Consume(ConsumeContext<SignRequested> context)
+    public async Task HandleAsync(ConsumeContext<SignRequested> context, bool batchItem)
     {
         var request = context.Message;
         var cpuAtStart = Environment.CpuUsage.TotalTime;
@@ -40,11 +57,31 @@ public sealed class SignRequestedConsumer(
             return;
         }
 
+        // Exactly one result per request id: a redelivery (or a client's retry with the same Idempotency-Key)
+        // gets the recorded result, without calling KMS again.
+        var recorded = await results.FindAsync(request.RequestId, context.CancellationToken);
+        if (recorded?.CompletedAt is not null)
+        {
+            await ReplayAsync(context, recorded);
+            return;
+        }
+
+        if (request.BatchId is { } batchId && !await BatchIsOpenAsync(batchId, context.CancellationToken))
+        {
+            logger.LogWarning("Dropped item {ItemId} of batch {BatchId}: its submission was abandoned", request.ItemId, batchId);
+            return;
+        }
+
+        if (!await results.ClaimAsync(request, tbsHash, breakers.Instance, context.CancellationToken))
+        {
+            throw new ResultPendingException($"Request {request.RequestId} is being signed by another worker.");
+        }
+
         if (time.GetUtcNow() >= request.Deadline)
         {
             // Nobody waits for this answer any more: signing now would spend KMS budget for nothing.
             await RejectAsync(context, Log(request, tbsHash, key.Central, SigningModes.CentralFallback, cpuAtStart),
-                ErrorTypes.SigningTimeout, "The request's deadline passed before a worker took it.");
+                ErrorTypes.SigningTimeout, "The request's deadline passed before a worker took it.", record: true);
             return;
         }
 
@@ -59,7 +96,7 @@ public sealed class SignRequestedConsumer(
         await context.Publish(new SignAttempted { EventId = NewId.NextGuid(), Log = attempt });
 
         var outcome = await signer.SignAsync(key, path, edge, request.TbsDigest, effective, request.Deadline,
-            key.FallbackOnConfigurationError, context.CancellationToken);
+            key.FallbackOnConfigurationError, context.CancellationToken, lowPriority: batchItem);
         var mode = outcome.Edge ? SigningModes.Edge : SigningModes.CentralFallback;
         var log = attempt with
         {
@@ -80,11 +117,12 @@ public sealed class SignRequestedConsumer(
 
         if (!outcome.Success)
         {
-            await RejectAsync(context, log, outcome.ErrorType!, outcome.ErrorMessage!);
+            await RejectAsync(context, log, outcome.ErrorType!, outcome.ErrorMessage!, record: true);
             return;
         }
 
         var signatureRs = outcome.SignatureRs!;
+        await results.CompleteAsync(request.RequestId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -102,13 +140,19 @@ public sealed class SignRequestedConsumer(
         }
 
         await context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log });
+        await CompleteBatchAsync(context);
         logger.LogInformation(
             "Signed {RequestId} for {TenantId} ({SigningMode}, {KmsRegion}) tbs {TbsHash}: kms {TKmsMs:F1} ms, total {TTotalMs:F1} ms, retries {RetryCount}, fallback {FallbackTriggered}",
             request.RequestId, request.TenantId, mode, outcome.Backend.Region, tbsHash, log.TKmsMs, log.TTotalMs, log.RetryCount, log.FallbackTriggered);
     }
 
-    private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message)
+    private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record = false)
     {
+        if (record)
+        {
+            await results.CompleteAsync(context.Message.RequestId, log.SigningMode, log.KmsRegion, null, errorType, message, context.CancellationToken);
+        }
+
         var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message };
         await context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed });
         if (context.ResponseAddress is not null)
@@ -116,8 +160,74 @@ public sealed class SignRequestedConsumer(
             await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message });
         }
 
+        if (record)
+        {
+            await CompleteBatchAsync(context);
+        }
+
         logger.LogWarning("Sign {RequestId} for {TenantId} failed: {ErrorType}: {ErrorMessage}",
             context.Message.RequestId, context.Message.TenantId, errorType, message);
+    }
+
+    /// <summary>Answers a redelivered request with its recorded result; no KMS call, no new events.</summary>
+    private async Task ReplayAsync(ConsumeContext<SignRequested> context, Data.SignResultRecord recorded)
+    {
+        logger.LogInformation("Replayed the recorded result of {RequestId} (a redelivery)", recorded.RequestId);
+        if (context.ResponseAddress is null)
+        {
+            return;
+        }
+
+        if (recorded.Signature is { } signature)
+        {
+            await context.RespondAsync(new SignCompleted
+            {
+                RequestId = recorded.RequestId,
+                TenantId = recorded.TenantId,
+                Kid = recorded.Kid,
+                SigningMode = recorded.SigningMode!,
+                Region = recorded.Region!,
+                TbsHash = recorded.TbsHash,
+                Signature = signature,
+                SignatureDer = EcdsaSignature.RsToDer(signature),
+                CompletedAt = recorded.CompletedAt!.Value,
+            });
+        }
+        else
+        {
+            await context.RespondAsync(new SignRejected { RequestId = recorded.RequestId, ErrorType = recorded.ErrorType!, Message = recorded.ErrorMessage ?? string.Empty });
+        }
+    }
+
+    /// <summary>A batch item may be signed once its batch is accepted; items of an abandoned submission are dropped.</summary>
+    private async Task<bool> BatchIsOpenAsync(Guid batchId, CancellationToken cancellationToken)
+    {
+        var batch = await results.FindBatchAsync(batchId, cancellationToken);
+        if (batch is null)
+        {
+            return true; // a batch sent straight to the bus has no submission to wait for
+        }
+
+        if (batch.State == Data.BatchStates.Submitting)
+        {
+            if (time.GetUtcNow() - batch.CreatedAt < TimeSpan.FromMinutes(5))
+            {
+                throw new ResultPendingException($"Batch {batchId} is still being submitted.");
+            }
+
+            return false; // a submission that never finished: the client got an error, not a 202
+        }
+
+        return batch.State == Data.BatchStates.Accepted;
+    }
+
+    private async Task CompleteBatchAsync(ConsumeContext<SignRequested> context)
+    {
+        if (context.Message.BatchId is { } batchId && await results.TryCompleteBatchAsync(batchId, context.CancellationToken) is { } completed)
+        {
+            await context.Publish(completed);
+            logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", batchId, completed.Succeeded, completed.Failed);
+        }
     }
 
     private EdgeSignerLog Log(SignRequested request, string tbsHash, ISignerBackend? backend, string mode, TimeSpan cpuAtStart) => new()

@@ -17,21 +17,62 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
         ConcurrentMessageLimit = _options.ConcurrentMessageLimit;
     }
 
+    /// <summary>
+    /// The policy both signing endpoints share. A request another worker is signing (or whose batch is still being
+    /// submitted) is retried later: by then it has a recorded result to replay, or the other worker's claim has
+    /// expired (it died) and this one takes over. Backend failures never get here (FallbackSigner handles them);
+    /// what does (the bus or the result store failing) is retried, then goes to the error queue with its reason.
+    /// </summary>
+    internal static void ConfigureRetries(IReceiveEndpointConfigurator endpointConfigurator)
+    {
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<Results.ResultPendingException>();
+            retry.Intervals([500, 1000, 2000, 5000, 10_000, 15_000, 30_000]);
+        });
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<Results.ResultPendingException>();
+            retry.Ignore<ArgumentException>();
+            retry.Ignore<FormatException>();
+            retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));
+        });
+    }
+
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<SignRequestedConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.PrefetchCount;
+        endpointConfigurator.ConfigureConsumeTopology = false; // requests are sent to the queue, never published
+        ConfigureRetries(endpointConfigurator);
+    }
+}
 
-        // Backend failures are handled inside the consumer (FallbackSigner: breaker, deadline-aware retries,
-        // fallback), so they never reach this policy. What does (the bus itself failing to publish or answer) is
-        // retried twice, then the message goes to the error queue with its reason.
-        endpointConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500));
-            retry.Ignore<ArgumentException>();
-            retry.Ignore<FormatException>();
-        });
+/// <summary>
+/// The batch-items endpoint: a queue of its own with a lower concurrency, so a large batch never delays synchronous
+/// requests; its KMS calls take budget only while no synchronous request waits for it.
+/// </summary>
+public sealed class SignBatchItemConsumerDefinition : ConsumerDefinition<SignBatchItemConsumer>
+{
+    private readonly SignWorkerOptions _options;
+
+    public SignBatchItemConsumerDefinition(IOptions<SignWorkerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        EndpointName = SignQueues.BatchItems;
+        ConcurrentMessageLimit = _options.BatchConcurrentMessageLimit;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<SignBatchItemConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = _options.BatchPrefetchCount;
+        endpointConfigurator.ConfigureConsumeTopology = false;
+        SignRequestedConsumerDefinition.ConfigureRetries(endpointConfigurator);
     }
 }

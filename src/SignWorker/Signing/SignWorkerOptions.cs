@@ -15,4 +15,11 @@ public sealed class SignWorkerOptions
 
     [Range(1, 4096)]
     public int PrefetchCount { get; set; } = 32;
+
+    /// <summary>Batch items signed at once per worker (their own queue, lower priority for KMS budget).</summary>
+    [Range(1, 1024)]
+    public int BatchConcurrentMessageLimit { get; set; } = 8;
+
+    [Range(1, 4096)]
+    public int BatchPrefetchCount { get; set; } = 16;
 }

@@ -1,0 +1,77 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace EdgeSigner.SignWorker.Data;
+
+/// <summary>Results and batches, shared by the workers (which write results) and the ingress (batches, reads). Schema <c>signer</c>.</summary>
+public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) : DbContext(options)
+{
+    public const string Schema = "signer";
+
+    public DbSet<SignResultRecord> Results => Set<SignResultRecord>();
+    public DbSet<BatchRecord> Batches => Set<BatchRecord>();
+
+    public bool IsPostgres => !Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal);
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        if (IsPostgres)
+        {
+            modelBuilder.HasDefaultSchema(Schema);
+        }
+
+        modelBuilder.Entity<SignResultRecord>(e =>
+        {
+            e.ToTable("sign_results");
+            e.HasKey(x => x.RequestId);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.Kid).HasMaxLength(128);
+            e.Property(x => x.Format).HasMaxLength(8);
+            e.Property(x => x.SigningMode).HasMaxLength(32);
+            e.Property(x => x.Region).HasMaxLength(64);
+            e.Property(x => x.TbsHash).HasMaxLength(64);
+            e.Property(x => x.ErrorType).HasMaxLength(64);
+            e.Property(x => x.ErrorMessage).HasMaxLength(1024);
+            e.Property(x => x.ItemId).HasMaxLength(255);
+            e.Property(x => x.ClaimedBy).HasMaxLength(128);
+            e.HasIndex(x => new { x.BatchId, x.ItemIndex });
+            e.HasIndex(x => x.CreatedAt);
+        });
+        modelBuilder.Entity<BatchRecord>(e =>
+        {
+            e.ToTable("batches");
+            e.HasKey(x => x.BatchId);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.State).HasMaxLength(16);
+        });
+    }
+
+    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/signer.db</c>.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (postgres is not null)
+        {
+            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
+        }
+        else
+        {
+            var directory = Path.Combine(contentRoot, "data");
+            Directory.CreateDirectory(directory);
+            options.UseSqlite($"Data Source={Path.Combine(directory, "signer.db")}");
+        }
+
+        return options.UseSnakeCaseNamingConvention();
+    }
+}
+
+/// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
+public sealed class SignerDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<SignerDbContext>
+{
+    public SignerDbContext CreateDbContext(string[] args)
+    {
+        var options = new DbContextOptionsBuilder<SignerDbContext>();
+        SignerDbContext.Configure(options, "Host=localhost;Database=design", ".");
+        return new SignerDbContext(options.Options);
+    }
+}
