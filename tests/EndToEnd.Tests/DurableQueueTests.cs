@@ -32,6 +32,25 @@ public sealed class DurableQueueTests
     }
 
     [Fact]
+    public async Task A_batch_submitted_while_no_worker_runs_is_accepted_and_completes_once_one_starts()
+    {
+        await using var pipeline = await Pipeline.CreateAsync();
+        await pipeline.StartIngressAsync();
+        using var acme = await pipeline.CreateTenantClientAsync("acme");
+
+        var submitted = await acme.PostAsJsonAsync("/v1/batches", new { items = Enumerable.Range(0, 20).Select(i => new { id = $"w{i}", payload = "d2FpdA==" }) });
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var batchId = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("batch_id").GetString();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal("pending", (await acme.GetFromJsonAsync<JsonElement>($"/v1/batches/{batchId}")).GetProperty("status").GetString());
+
+        await pipeline.StartWorkerAsync();
+        var done = await Eventually.GetAsync(() => acme.GetFromJsonAsync<JsonElement>($"/v1/batches/{batchId}"),
+            s => s.GetProperty("status").GetString() == "completed", TimeSpan.FromSeconds(60), "the batch to complete");
+        Assert.Equal(20, done.GetProperty("succeeded").GetInt32());
+    }
+
+    [Fact]
     public async Task With_no_worker_a_synchronous_call_ends_in_504_signing_timeout_at_its_deadline()
     {
         await using var pipeline = await Pipeline.CreateAsync();

@@ -31,12 +31,16 @@ public static class BatchEndpoints
 
     public sealed record Accepted(Guid BatchId, int ItemCount);
 
-    public sealed record BatchStatus(Guid BatchId, string Status, int ItemCount, int Succeeded, int Failed, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt);
+    public sealed record BatchStatus(
+        Guid BatchId, string Status, int ItemCount, int Succeeded, int Failed, DateTimeOffset CreatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] DateTimeOffset? CompletedAt);
 
     public sealed record ResultItem(string Id, string Status, string Kid, string? SigningMode, string TbsHash, string? Signature, string? SignatureDer,
         string? Jws, string? Cose, string? ErrorType);
 
-    public sealed record ResultPage(IReadOnlyList<ResultItem> Items, string? Next);
+    public sealed record ResultPage(
+        IReadOnlyList<ResultItem> Items,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Next);
 
     public static RouteGroupBuilder MapBatches(this RouteGroupBuilder v1)
     {
