@@ -182,6 +182,46 @@ public sealed class BatchAndIdempotencyTests : IAsyncLifetime
             n => n == 5, TimeSpan.FromSeconds(30), "the bus batch's results");
     }
 
+    [Fact]
+    public async Task Results_are_kept_seven_days_then_their_partitions_are_dropped()
+    {
+        var signed = await _acme.PostAsJsonAsync("/v1/sign", new { payload = "a2VlcA==" });
+        var requestId = (await signed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("request_id").GetGuid();
+        var today = $"sign_results_p{DateTime.UtcNow:yyyyMMdd}";
+        var partitions = await PartitionsAsync();
+        Assert.Contains(today, partitions);
+        Assert.Contains($"sign_results_p{DateTime.UtcNow.AddDays(7):yyyyMMdd}", partitions); // made ahead of time
+
+        await using var scope = _pipeline.Workers[0].Services.CreateAsyncScope();
+        var job = scope.ServiceProvider.GetRequiredService<EdgeSigner.SignWorker.Results.ResultRetentionJob>();
+        var db = scope.ServiceProvider.GetRequiredService<EdgeSigner.SignWorker.Data.SignerDbContext>();
+
+        var sixDaysOn = await job.RunOnceAsync(db, DateTimeOffset.UtcNow.AddDays(6), CancellationToken.None);
+        Assert.DoesNotContain(today, sixDaysOn);
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM signer.sign_results WHERE request_id = @id", ("id", requestId)));
+
+        var eightDaysOn = await job.RunOnceAsync(db, DateTimeOffset.UtcNow.AddDays(8), CancellationToken.None);
+        Assert.Contains(today, eightDaysOn);
+        Assert.Contains($"batches_p{DateTime.UtcNow:yyyyMMdd}", eightDaysOn);
+        Assert.DoesNotContain(today, await PartitionsAsync());
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM signer.sign_results WHERE request_id = @id", ("id", requestId)));
+    }
+
+    private async Task<List<string>> PartitionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_pipeline.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT partition_name FROM signer.partitions('sign_results')", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
     private async Task<HttpResponseMessage> SignWithKeyAsync(string key, string payload, string format)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/sign") { Content = JsonContent.Create(new { payload, format }) };

@@ -9,6 +9,7 @@ using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Data;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Results;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -52,7 +53,7 @@ public static class BatchEndpoints
     }
 
     public static async Task<Results<Accepted<Accepted>, ProblemHttpResult>> Submit(
-        HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SigningKeyRegistry keys, FlagsState flags,
+        HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SignResultStore results, SigningKeyRegistry keys, FlagsState flags,
         ISendEndpointProvider sendEndpoints, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
     {
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
@@ -96,6 +97,7 @@ public static class BatchEndpoints
         }
 
         var now = time.GetUtcNow();
+        await results.EnsurePartitionsAsync(now, ct);
         var batch = new BatchRecord { BatchId = Guid.CreateVersion7(now), TenantId = tenantId, ItemCount = items.Count, CreatedAt = now };
         signer.Batches.Add(batch);
         await signer.SaveChangesAsync(ct);

@@ -23,7 +23,10 @@ public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) :
         modelBuilder.Entity<SignResultRecord>(e =>
         {
             e.ToTable("sign_results");
-            e.HasKey(x => x.RequestId);
+            // Partitioned by day (PostgreSQL), so the partition key is part of the key; request ids stay unique
+            // because SignResultStore claims them under a per-request advisory lock.
+            e.HasKey(x => new { x.RequestId, x.CreatedAt });
+            e.HasIndex(x => x.RequestId);
             e.Property(x => x.TenantId).HasMaxLength(63);
             e.Property(x => x.Kid).HasMaxLength(128);
             e.Property(x => x.Format).HasMaxLength(8);
@@ -35,15 +38,24 @@ public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) :
             e.Property(x => x.ItemId).HasMaxLength(255);
             e.Property(x => x.ClaimedBy).HasMaxLength(128);
             e.HasIndex(x => new { x.BatchId, x.ItemIndex });
-            e.HasIndex(x => x.CreatedAt);
         });
         modelBuilder.Entity<BatchRecord>(e =>
         {
             e.ToTable("batches");
-            e.HasKey(x => x.BatchId);
+            e.HasKey(x => new { x.BatchId, x.CreatedAt });
+            e.HasIndex(x => x.BatchId);
             e.Property(x => x.TenantId).HasMaxLength(63);
             e.Property(x => x.State).HasMaxLength(16);
         });
+    }
+
+    /// <summary>The SQL files of the signer schema, embedded in this assembly.</summary>
+    public static string ReadSql(string fileName)
+    {
+        using var stream = typeof(SignerDbContext).Assembly.GetManifestResourceStream($"EdgeSigner.SignWorker.Data.Sql.{fileName}")
+            ?? throw new InvalidOperationException($"No embedded SQL file {fileName}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/signer.db</c>.</summary>

@@ -105,6 +105,9 @@ public static class SignWorkerHosting
         services.AddDbContext<SignerDbContext>(options => SignerDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<SignerDbContext>();
         services.AddScoped<SignResultStore>();
+        services.AddOptions<ResultRetentionOptions>().BindConfiguration(ResultRetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ResultRetentionJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResultRetentionJob>());
         return services;
     }
 

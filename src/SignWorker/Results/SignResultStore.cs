@@ -36,16 +36,53 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
     public async Task<bool> ClaimAsync(SignRequested request, string tbsHash, string worker, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var table = db.IsPostgres ? "signer.sign_results" : "sign_results";
-        var sql =
-            $"INSERT INTO {table} (request_id, tenant_id, kid, format, tbs_hash, batch_id, item_id, item_index, claimed_by, claimed_until, created_at) " +
-            "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}) " +
-            $"ON CONFLICT (request_id) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until " +
-            $"WHERE {table}.completed_at IS NULL AND {table}.claimed_until < excluded.created_at";
-        object?[] values = [request.RequestId, request.TenantId, request.Kid, request.Format, tbsHash, request.BatchId, request.ItemId, request.ItemIndex,
-            worker, now + ClaimFor, now];
-        var rows = await db.Database.ExecuteSqlRawAsync(sql, values!, cancellationToken);
-        return rows == 1;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.IsPostgres)
+        {
+            // One claimer at a time per request id (the partitioned table cannot hold a unique index on it alone),
+            // and today's partition, should the retention job not have made it yet.
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT pg_advisory_xact_lock(hashtextextended({request.RequestId.ToString()}, 7)), signer.ensure_partition('sign_results', {now})",
+                cancellationToken);
+        }
+
+        var existing = await db.Results.FirstOrDefaultAsync(r => r.RequestId == request.RequestId, cancellationToken);
+        bool claimed;
+        if (existing is null)
+        {
+            db.Results.Add(new SignResultRecord
+            {
+                RequestId = request.RequestId, CreatedAt = now, TenantId = request.TenantId, Kid = request.Kid, Format = request.Format,
+                TbsHash = tbsHash, BatchId = request.BatchId, ItemId = request.ItemId, ItemIndex = request.ItemIndex,
+                ClaimedBy = worker, ClaimedUntil = now + ClaimFor,
+            });
+            claimed = true;
+        }
+        else if (existing.CompletedAt is null && existing.ClaimedUntil < now)
+        {
+            existing.ClaimedBy = worker; // the claimer died: take over
+            existing.ClaimedUntil = now + ClaimFor;
+            claimed = true;
+        }
+        else
+        {
+            claimed = false;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return claimed;
+    }
+
+    /// <summary>Makes sure the day's partitions exist (PostgreSQL); the ingress calls it before it records a batch.</summary>
+    public async Task EnsurePartitionsAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (db.IsPostgres)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT signer.ensure_partition('sign_results', {at}), signer.ensure_partition('batches', {at})", cancellationToken);
+        }
     }
 
     public async Task CompleteAsync(Guid requestId, string? signingMode, string? region, byte[]? signature, string? errorType, string? errorMessage,

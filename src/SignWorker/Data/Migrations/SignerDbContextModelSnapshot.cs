@@ -26,17 +26,16 @@ namespace EdgeSigner.SignWorker.Data.Migrations
             modelBuilder.Entity("EdgeSigner.SignWorker.Data.BatchRecord", b =>
                 {
                     b.Property<Guid>("BatchId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("batch_id");
-
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("completed_at");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
 
                     b.Property<int>("ItemCount")
                         .HasColumnType("integer")
@@ -54,8 +53,11 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
-                    b.HasKey("BatchId")
+                    b.HasKey("BatchId", "CreatedAt")
                         .HasName("pk_batches");
+
+                    b.HasIndex("BatchId")
+                        .HasDatabaseName("ix_batches_batch_id");
 
                     b.ToTable("batches", "signer");
                 });
@@ -63,9 +65,12 @@ namespace EdgeSigner.SignWorker.Data.Migrations
             modelBuilder.Entity("EdgeSigner.SignWorker.Data.SignResultRecord", b =>
                 {
                     b.Property<Guid>("RequestId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("request_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<Guid?>("BatchId")
                         .HasColumnType("uuid")
@@ -84,10 +89,6 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
 
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1024)
@@ -146,11 +147,11 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
-                    b.HasKey("RequestId")
+                    b.HasKey("RequestId", "CreatedAt")
                         .HasName("pk_sign_results");
 
-                    b.HasIndex("CreatedAt")
-                        .HasDatabaseName("ix_sign_results_created_at");
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_sign_results_request_id");
 
                     b.HasIndex("BatchId", "ItemIndex")
                         .HasDatabaseName("ix_sign_results_batch_id_item_index");

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EdgeSigner.SignWorker.Data.Migrations
 {
     [DbContext(typeof(SignerDbContext))]
-    [Migration("20261130113150_InitialSignerSchema")]
+    [Migration("20261130114117_InitialSignerSchema")]
     partial class InitialSignerSchema
     {
         /// <inheritdoc />
@@ -29,17 +29,16 @@ namespace EdgeSigner.SignWorker.Data.Migrations
             modelBuilder.Entity("EdgeSigner.SignWorker.Data.BatchRecord", b =>
                 {
                     b.Property<Guid>("BatchId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("batch_id");
-
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("completed_at");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
 
                     b.Property<int>("ItemCount")
                         .HasColumnType("integer")
@@ -57,8 +56,11 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
-                    b.HasKey("BatchId")
+                    b.HasKey("BatchId", "CreatedAt")
                         .HasName("pk_batches");
+
+                    b.HasIndex("BatchId")
+                        .HasDatabaseName("ix_batches_batch_id");
 
                     b.ToTable("batches", "signer");
                 });
@@ -66,9 +68,12 @@ namespace EdgeSigner.SignWorker.Data.Migrations
             modelBuilder.Entity("EdgeSigner.SignWorker.Data.SignResultRecord", b =>
                 {
                     b.Property<Guid>("RequestId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("request_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
 
                     b.Property<Guid?>("BatchId")
                         .HasColumnType("uuid")
@@ -87,10 +92,6 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
 
                     b.Property<string>("ErrorMessage")
                         .HasMaxLength(1024)
@@ -149,11 +150,11 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
-                    b.HasKey("RequestId")
+                    b.HasKey("RequestId", "CreatedAt")
                         .HasName("pk_sign_results");
 
-                    b.HasIndex("CreatedAt")
-                        .HasDatabaseName("ix_sign_results_created_at");
+                    b.HasIndex("RequestId")
+                        .HasDatabaseName("ix_sign_results_request_id");
 
                     b.HasIndex("BatchId", "ItemIndex")
                         .HasDatabaseName("ix_sign_results_batch_id_item_index");
