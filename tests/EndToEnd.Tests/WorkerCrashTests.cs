@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EdgeSigner.Testing;
+using Npgsql;
+
+namespace EdgeSigner.EndToEnd.Tests;
+
+/// <summary>A worker process killed with SIGKILL while a batch is in flight, and a new one started.</summary>
+public sealed class WorkerCrashTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_batch_completes_with_exactly_one_result_per_item_after_its_worker_is_killed()
+    {
+        const int items = 2000;
+        await using var pipeline = await Pipeline.CreateAsync();
+        pipeline.Kms.SignLatency = TimeSpan.FromMilliseconds(5);
+        await pipeline.StartAuditSinkAsync();
+        await pipeline.StartIngressAsync();
+        using var acme = await pipeline.CreateTenantClientAsync("acme");
+
+        var worker = await ServiceProcess.StartAsync("EdgeSigner.SignWorker", pipeline.Settings);
+        var submitted = await acme.PostAsJsonAsync("/v1/batches", new
+        {
+            items = Enumerable.Range(0, items).Select(i => new { id = $"doc-{i}", payload = Convert.ToBase64String(BitConverter.GetBytes(i)) }),
+        });
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var batchId = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("batch_id").GetString()!;
+
+        // Kill it mid-batch, with items claimed, signed at KMS and not yet recorded.
+        await Eventually.GetAsync(() => CountAsync(pipeline, "SELECT count(*) FROM signer.sign_results WHERE batch_id = @b AND completed_at IS NOT NULL", batchId),
+            n => n >= 300, TimeSpan.FromSeconds(60), "the first worker to be well into the batch");
+        worker.Kill();
+        var doneAtKill = await CountAsync(pipeline, "SELECT count(*) FROM signer.sign_results WHERE batch_id = @b AND completed_at IS NOT NULL", batchId);
+        await using var replacement = await ServiceProcess.StartAsync("EdgeSigner.SignWorker", pipeline.Settings);
+
+        var status = await Eventually.GetAsync(() => acme.GetFromJsonAsync<JsonElement>($"/v1/batches/{batchId}"),
+            s => s.GetProperty("status").GetString() == "completed", TimeSpan.FromSeconds(120), "the batch to complete after the crash");
+
+        Assert.Equal((items, items, 0), (status.GetProperty("item_count").GetInt32(), status.GetProperty("succeeded").GetInt32(), status.GetProperty("failed").GetInt32()));
+        Assert.Equal((long)items, await CountAsync(pipeline, "SELECT count(*) FROM signer.sign_results WHERE batch_id = @b", batchId));
+        Assert.Equal((long)items, await CountAsync(pipeline, "SELECT count(DISTINCT item_id) FROM signer.sign_results WHERE batch_id = @b", batchId));
+
+        // Every recorded signature verifies; KMS signed a digest twice only for the calls that were in flight when the
+        // process died (their results never left it), never more than the worker's batch concurrency.
+        var key = (await Jwks.FetchAsync(pipeline.Ingress!.Http))[Pipeline.Kid];
+        var signatures = await SignaturesAsync(pipeline, batchId);
+        Assert.All(signatures, s => Assert.True(key.VerifyData(BitConverter.GetBytes(int.Parse(s.ItemId[4..], System.Globalization.CultureInfo.InvariantCulture)),
+            s.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
+        var signedTwice = pipeline.Kms.SignCallsOf(Pipeline.CentralKmsKeyId).Count - items;
+        output.WriteLine($"killed with {doneAtKill} of {items} recorded; KMS calls beyond one per item: {signedTwice}");
+        Assert.InRange(signedTwice, 0, 8);
+    }
+
+    private static async Task<long> CountAsync(Pipeline pipeline, string sql, string batchId)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("b", Guid.Parse(batchId));
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<List<(string ItemId, byte[] Signature)>> SignaturesAsync(Pipeline pipeline, string batchId)
+    {
+        await using var connection = new NpgsqlConnection(pipeline.Postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT item_id, signature FROM signer.sign_results WHERE batch_id = @b", connection);
+        command.Parameters.AddWithValue("b", Guid.Parse(batchId));
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(string, byte[])>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
+        }
+
+        return rows;
+    }
+}

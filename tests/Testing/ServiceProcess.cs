@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace EdgeSigner.Testing;
+
+/// <summary>
+/// An EdgeSigner service as a real process (<c>dotnet EdgeSigner.X.dll</c> from the test output), configured by
+/// environment variables and killed with SIGKILL when a test says so: for tests that crash things on purpose.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _workingDirectory;
+
+    private ServiceProcess(Process process, string url, string workingDirectory)
+    {
+        _process = process;
+        Url = url;
+        _workingDirectory = workingDirectory;
+    }
+
+    public string Url { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<ServiceProcess> StartAsync(string assemblyName, IReadOnlyDictionary<string, string?> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var dll = Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"{assemblyName}.dll is not in the test output.", dll);
+        }
+
+        var port = FreePort();
+        var workingDirectory = Directory.CreateTempSubdirectory("edgesigner-process-").FullName;
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? string.Empty;
+        }
+
+        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {assemblyName}.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var url = $"http://127.0.0.1:{port}";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{assemblyName} exited at start with code {process.ExitCode}.");
+            }
+
+            try
+            {
+                if ((await http.GetAsync(url + "/readyz")).IsSuccessStatusCode)
+                {
+                    return new ServiceProcess(process, url, workingDirectory);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException($"{assemblyName} was not ready within 60 s.");
+    }
+
+    /// <summary>SIGKILL: no shutdown, no acknowledgements, no goodbyes.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        Directory.Delete(_workingDirectory, recursive: true);
+    }
+}
