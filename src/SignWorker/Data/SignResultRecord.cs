@@ -33,6 +33,9 @@ public sealed class BatchRecord
     public string TenantId { get; set; } = string.Empty;
     public int ItemCount { get; set; }
 
+    /// <summary>Items ended (signed or failed), counted once each when their result is recorded.</summary>
+    public int Ended { get; set; }
+
     /// <summary><c>submitting</c> until the broker confirmed every item, then <c>accepted</c>; <c>abandoned</c> if the submission failed.</summary>
     public string State { get; set; } = BatchStates.Submitting;
 

@@ -85,49 +85,51 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         }
     }
 
-    public async Task CompleteAsync(Guid requestId, string? signingMode, string? region, byte[]? signature, string? errorType, string? errorMessage,
+    /// <summary>Records the result; true when this call recorded it (false: it was already recorded).</summary>
+    public async Task<bool> CompleteAsync(Guid requestId, string? signingMode, string? region, byte[]? signature, string? errorType, string? errorMessage,
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var message = errorMessage is { Length: > 1024 } ? errorMessage[..1024] : errorMessage;
-        await db.Results.Where(r => r.RequestId == requestId).ExecuteUpdateAsync(s => s
+        var recorded = await db.Results.Where(r => r.RequestId == requestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.SigningMode, signingMode)
             .SetProperty(r => r.Region, region)
             .SetProperty(r => r.Signature, signature)
             .SetProperty(r => r.ErrorType, errorType)
             .SetProperty(r => r.ErrorMessage, message)
             .SetProperty(r => r.CompletedAt, now), cancellationToken);
+        return recorded > 0;
     }
 
     public Task<BatchRecord?> FindBatchAsync(Guid batchId, CancellationToken cancellationToken) =>
         db.Batches.AsNoTracking().FirstOrDefaultAsync(b => b.BatchId == batchId, cancellationToken);
 
     /// <summary>
-    /// Marks the batch completed if every item has ended and nobody marked it before; returns the event to publish
-    /// then, once, whichever worker ended the last item.
+    /// Counts one more ended item of the batch (call it only for a result just recorded, so the count is exact under
+    /// redelivery); when that was the last one, marks the batch completed and returns the event to publish, once.
     /// </summary>
-    public async Task<BatchCompleted?> TryCompleteBatchAsync(Guid batchId, CancellationToken cancellationToken)
+    public async Task<BatchCompleted?> CountEndedItemAsync(Guid batchId, CancellationToken cancellationToken)
     {
-        var batch = await FindBatchAsync(batchId, cancellationToken);
-        if (batch is null || batch.CompletedAt is not null || batch.State != BatchStates.Accepted)
-        {
-            return null;
-        }
-
-        var ended = await db.Results.Where(r => r.BatchId == batchId && r.CompletedAt != null)
-            .GroupBy(r => r.Signature != null).Select(g => new { Signed = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        var succeeded = ended.Where(e => e.Signed).Sum(e => e.Count);
-        var failed = ended.Where(e => !e.Signed).Sum(e => e.Count);
-        if (succeeded + failed < batch.ItemCount)
-        {
-            return null;
-        }
-
         var now = time.GetUtcNow();
-        var marked = await db.Batches.Where(b => b.BatchId == batchId && b.CompletedAt == null)
+        var counted = await db.Batches.Where(b => b.BatchId == batchId && b.State == BatchStates.Accepted)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Ended, b => b.Ended + 1), cancellationToken);
+        if (counted == 0)
+        {
+            return null; // a batch sent straight to the bus has no batch row to count in
+        }
+
+        var completed = await db.Batches.Where(b => b.BatchId == batchId && b.CompletedAt == null && b.Ended >= b.ItemCount)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.CompletedAt, now), cancellationToken);
-        return marked == 1
-            ? new BatchCompleted { BatchId = batchId, TenantId = batch.TenantId, ItemCount = batch.ItemCount, Succeeded = succeeded, Failed = failed, CompletedAt = now }
-            : null;
+        if (completed == 0)
+        {
+            return null;
+        }
+
+        var batch = (await FindBatchAsync(batchId, cancellationToken))!;
+        var signed = await db.Results.CountAsync(r => r.BatchId == batchId && r.Signature != null, cancellationToken);
+        return new BatchCompleted
+        {
+            BatchId = batchId, TenantId = batch.TenantId, ItemCount = batch.ItemCount, Succeeded = signed, Failed = batch.ItemCount - signed, CompletedAt = now,
+        };
     }
 }

@@ -122,7 +122,7 @@ public sealed class SignRequestHandler(
         }
 
         var signatureRs = outcome.SignatureRs!;
-        await results.CompleteAsync(request.RequestId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
+        var recordedNow = await results.CompleteAsync(request.RequestId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -140,7 +140,11 @@ public sealed class SignRequestHandler(
         }
 
         await context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log });
-        await CompleteBatchAsync(context);
+        if (recordedNow)
+        {
+            await CountBatchItemAsync(context);
+        }
+
         logger.LogInformation(
             "Signed {RequestId} for {TenantId} ({SigningMode}, {KmsRegion}) tbs {TbsHash}: kms {TKmsMs:F1} ms, total {TTotalMs:F1} ms, retries {RetryCount}, fallback {FallbackTriggered}",
             request.RequestId, request.TenantId, mode, outcome.Backend.Region, tbsHash, log.TKmsMs, log.TTotalMs, log.RetryCount, log.FallbackTriggered);
@@ -148,10 +152,8 @@ public sealed class SignRequestHandler(
 
     private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record = false)
     {
-        if (record)
-        {
+        var recordedNow = record &&
             await results.CompleteAsync(context.Message.RequestId, log.SigningMode, log.KmsRegion, null, errorType, message, context.CancellationToken);
-        }
 
         var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message };
         await context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed });
@@ -160,9 +162,9 @@ public sealed class SignRequestHandler(
             await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message });
         }
 
-        if (record)
+        if (recordedNow)
         {
-            await CompleteBatchAsync(context);
+            await CountBatchItemAsync(context);
         }
 
         logger.LogWarning("Sign {RequestId} for {TenantId} failed: {ErrorType}: {ErrorMessage}",
@@ -199,9 +201,17 @@ public sealed class SignRequestHandler(
         }
     }
 
+    /// <summary>Batches known to be accepted (a state that never changes back), so their items skip the lookup.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> AcceptedBatches = new();
+
     /// <summary>A batch item may be signed once its batch is accepted; items of an abandoned submission are dropped.</summary>
     private async Task<bool> BatchIsOpenAsync(Guid batchId, CancellationToken cancellationToken)
     {
+        if (AcceptedBatches.ContainsKey(batchId))
+        {
+            return true;
+        }
+
         var batch = await results.FindBatchAsync(batchId, cancellationToken);
         if (batch is null)
         {
@@ -218,12 +228,23 @@ public sealed class SignRequestHandler(
             return false; // a submission that never finished: the client got an error, not a 202
         }
 
-        return batch.State == Data.BatchStates.Accepted;
+        if (batch.State == Data.BatchStates.Accepted)
+        {
+            if (AcceptedBatches.Count > 10_000)
+            {
+                AcceptedBatches.Clear();
+            }
+
+            AcceptedBatches[batchId] = true;
+            return true;
+        }
+
+        return false;
     }
 
-    private async Task CompleteBatchAsync(ConsumeContext<SignRequested> context)
+    private async Task CountBatchItemAsync(ConsumeContext<SignRequested> context)
     {
-        if (context.Message.BatchId is { } batchId && await results.TryCompleteBatchAsync(batchId, context.CancellationToken) is { } completed)
+        if (context.Message.BatchId is { } batchId && await results.CountEndedItemAsync(batchId, context.CancellationToken) is { } completed)
         {
             await context.Publish(completed);
             logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", batchId, completed.Succeeded, completed.Failed);

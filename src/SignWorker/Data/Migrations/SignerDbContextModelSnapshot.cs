@@ -37,6 +37,10 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
 
+                    b.Property<int>("Ended")
+                        .HasColumnType("integer")
+                        .HasColumnName("ended");
+
                     b.Property<int>("ItemCount")
                         .HasColumnType("integer")
                         .HasColumnName("item_count");

@@ -33,6 +33,7 @@ CREATE TABLE signer.batches (
     created_at timestamp with time zone NOT NULL,
     tenant_id character varying(63) NOT NULL,
     item_count integer NOT NULL,
+    ended integer NOT NULL DEFAULT 0,
     state character varying(16) NOT NULL,
     completed_at timestamp with time zone,
     CONSTRAINT pk_batches PRIMARY KEY (batch_id, created_at)

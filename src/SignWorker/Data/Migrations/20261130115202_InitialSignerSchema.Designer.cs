@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EdgeSigner.SignWorker.Data.Migrations
 {
     [DbContext(typeof(SignerDbContext))]
-    [Migration("20261130114117_InitialSignerSchema")]
+    [Migration("20261130115202_InitialSignerSchema")]
     partial class InitialSignerSchema
     {
         /// <inheritdoc />
@@ -39,6 +39,10 @@ namespace EdgeSigner.SignWorker.Data.Migrations
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
+
+                    b.Property<int>("Ended")
+                        .HasColumnType("integer")
+                        .HasColumnName("ended");
 
                     b.Property<int>("ItemCount")
                         .HasColumnType("integer")
