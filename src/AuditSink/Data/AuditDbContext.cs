@@ -98,32 +98,12 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
         });
     }
 
-    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/audit.db</c>.</summary>
-    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (postgres is not null)
-        {
-            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
-        }
-        else
-        {
-            var directory = Path.Combine(contentRoot, "data");
-            Directory.CreateDirectory(directory);
-            options.UseSqlite($"Data Source={Path.Combine(directory, "audit.db")}");
-        }
-
-        return options.UseSnakeCaseNamingConvention();
-    }
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot) =>
+        EdgeSigner.ServiceDefaults.DatabaseStore.Configure(options, postgres, contentRoot, Schema, "audit.db");
 }
 
 /// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
 public sealed class AuditDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<AuditDbContext>
 {
-    public AuditDbContext CreateDbContext(string[] args)
-    {
-        var options = new DbContextOptionsBuilder<AuditDbContext>();
-        AuditDbContext.Configure(options, "Host=localhost;Database=design", ".");
-        return new AuditDbContext(options.Options);
-    }
+    public AuditDbContext CreateDbContext(string[] args) => new(EdgeSigner.ServiceDefaults.DatabaseStore.DesignTime<AuditDbContext>(AuditDbContext.Schema));
 }

@@ -64,32 +64,12 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
         });
     }
 
-    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/ingress.db</c>.</summary>
-    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (postgres is not null)
-        {
-            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
-        }
-        else
-        {
-            var directory = Path.Combine(contentRoot, "data");
-            Directory.CreateDirectory(directory);
-            options.UseSqlite($"Data Source={Path.Combine(directory, "ingress.db")}");
-        }
-
-        return options.UseSnakeCaseNamingConvention();
-    }
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot) =>
+        EdgeSigner.ServiceDefaults.DatabaseStore.Configure(options, postgres, contentRoot, Schema, "ingress.db");
 }
 
 /// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
 public sealed class IngressDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<IngressDbContext>
 {
-    public IngressDbContext CreateDbContext(string[] args)
-    {
-        var options = new DbContextOptionsBuilder<IngressDbContext>();
-        IngressDbContext.Configure(options, "Host=localhost;Database=design", ".");
-        return new IngressDbContext(options.Options);
-    }
+    public IngressDbContext CreateDbContext(string[] args) => new(EdgeSigner.ServiceDefaults.DatabaseStore.DesignTime<IngressDbContext>(IngressDbContext.Schema));
 }

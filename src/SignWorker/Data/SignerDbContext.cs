@@ -58,32 +58,12 @@ public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) :
         return reader.ReadToEnd();
     }
 
-    /// <summary>PostgreSQL when a connection string is given, else the embedded SQLite file <c>data/signer.db</c>.</summary>
-    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (postgres is not null)
-        {
-            options.UseNpgsql(postgres, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", Schema));
-        }
-        else
-        {
-            var directory = Path.Combine(contentRoot, "data");
-            Directory.CreateDirectory(directory);
-            options.UseSqlite($"Data Source={Path.Combine(directory, "signer.db")}");
-        }
-
-        return options.UseSnakeCaseNamingConvention();
-    }
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot) =>
+        EdgeSigner.ServiceDefaults.DatabaseStore.Configure(options, postgres, contentRoot, Schema, "signer.db");
 }
 
 /// <summary>For <c>dotnet ef migrations add</c>: the PostgreSQL model; it never connects.</summary>
 public sealed class SignerDbContextFactory : Microsoft.EntityFrameworkCore.Design.IDesignTimeDbContextFactory<SignerDbContext>
 {
-    public SignerDbContext CreateDbContext(string[] args)
-    {
-        var options = new DbContextOptionsBuilder<SignerDbContext>();
-        SignerDbContext.Configure(options, "Host=localhost;Database=design", ".");
-        return new SignerDbContext(options.Options);
-    }
+    public SignerDbContext CreateDbContext(string[] args) => new(EdgeSigner.ServiceDefaults.DatabaseStore.DesignTime<SignerDbContext>(SignerDbContext.Schema));
 }
