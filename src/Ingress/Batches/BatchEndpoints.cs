@@ -138,7 +138,8 @@ public static class BatchEndpoints
         return TypedResults.Accepted($"/v1/batches/{batch.BatchId}", new Accepted(batch.BatchId, items.Count));
     }
 
-    public static async Task<Results<Ok<BatchStatus>, ProblemHttpResult>> Status(string batchId, ClaimsPrincipal user, SignerDbContext signer, CancellationToken ct)
+    public static async Task<Results<Ok<BatchStatus>, ProblemHttpResult>> Status(
+        string batchId, ClaimsPrincipal user, SignerDbContext signer, TimeProvider time, CancellationToken ct)
     {
         var batch = await FindAsync(batchId, user, signer, ct);
         if (batch is null)
@@ -146,12 +147,17 @@ public static class BatchEndpoints
             return Problems.NotFound("No such batch.");
         }
 
+        // Counted from the recorded results (one per item, whatever the redeliveries), so the figures are exact.
         var counts = await signer.Results.Where(r => r.BatchId == batch.BatchId && r.CompletedAt != null)
             .GroupBy(r => r.Signature != null).Select(g => new { Signed = g.Key, Count = g.Count() }).ToListAsync(ct);
         var succeeded = counts.Where(c => c.Signed).Sum(c => c.Count);
         var failed = counts.Where(c => !c.Signed).Sum(c => c.Count);
-        var status = succeeded + failed >= batch.ItemCount ? "completed" : succeeded + failed > 0 ? "running" : "pending";
-        return TypedResults.Ok(new BatchStatus(batch.BatchId, status, batch.ItemCount, succeeded, failed, batch.CreatedAt, batch.CompletedAt));
+        var done = succeeded + failed >= batch.ItemCount;
+        var status = done ? "completed" : succeeded + failed > 0 ? "running" : "pending";
+        // The last item's worker marks the batch completed right after it recorded the result: in that instant (or
+        // until a redelivery finishes the job of a worker that died there) the time of this answer stands in.
+        var completedAt = done ? batch.CompletedAt ?? time.GetUtcNow() : (DateTimeOffset?)null;
+        return TypedResults.Ok(new BatchStatus(batch.BatchId, status, batch.ItemCount, succeeded, failed, batch.CreatedAt, completedAt));
     }
 
     public static async Task<Results<Ok<ResultPage>, ProblemHttpResult>> Results(

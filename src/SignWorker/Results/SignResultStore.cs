@@ -85,12 +85,16 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>Records the result; true when this call recorded it (false: it was already recorded).</summary>
-    public async Task<bool> CompleteAsync(Guid requestId, string? signingMode, string? region, byte[]? signature, string? errorType, string? errorMessage,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the result, and for a batch item counts it as ended, in one transaction; true when this call recorded
+    /// it (false: a redelivery, already recorded and counted). The batch's count is therefore exact.
+    /// </summary>
+    public async Task<bool> CompleteAsync(Guid requestId, Guid? batchId, string? signingMode, string? region, byte[]? signature, string? errorType,
+        string? errorMessage, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var message = errorMessage is { Length: > 1024 } ? errorMessage[..1024] : errorMessage;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var recorded = await db.Results.Where(r => r.RequestId == requestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.SigningMode, signingMode)
             .SetProperty(r => r.Region, region)
@@ -98,6 +102,13 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
             .SetProperty(r => r.ErrorType, errorType)
             .SetProperty(r => r.ErrorMessage, message)
             .SetProperty(r => r.CompletedAt, now), cancellationToken);
+        if (recorded > 0 && batchId is { } batch)
+        {
+            await db.Batches.Where(b => b.BatchId == batch && b.State == BatchStates.Accepted)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.Ended, b => b.Ended + 1), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return recorded > 0;
     }
 
@@ -105,20 +116,14 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         db.Batches.AsNoTracking().FirstOrDefaultAsync(b => b.BatchId == batchId, cancellationToken);
 
     /// <summary>
-    /// Counts one more ended item of the batch (call it only for a result just recorded, so the count is exact under
-    /// redelivery); when that was the last one, marks the batch completed and returns the event to publish, once.
+    /// Marks the batch completed once every item has ended and nobody marked it before; returns the event to publish
+    /// then, once. Safe to call again (a redelivery calls it, in case the worker that ended the last item died before
+    /// it published).
     /// </summary>
-    public async Task<BatchCompleted?> CountEndedItemAsync(Guid batchId, CancellationToken cancellationToken)
+    public async Task<BatchCompleted?> TryFinishBatchAsync(Guid batchId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var counted = await db.Batches.Where(b => b.BatchId == batchId && b.State == BatchStates.Accepted)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.Ended, b => b.Ended + 1), cancellationToken);
-        if (counted == 0)
-        {
-            return null; // a batch sent straight to the bus has no batch row to count in
-        }
-
-        var completed = await db.Batches.Where(b => b.BatchId == batchId && b.CompletedAt == null && b.Ended >= b.ItemCount)
+        var completed = await db.Batches.Where(b => b.BatchId == batchId && b.CompletedAt == null && b.State == BatchStates.Accepted && b.Ended >= b.ItemCount)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.CompletedAt, now), cancellationToken);
         if (completed == 0)
         {

@@ -63,6 +63,7 @@ public sealed class SignRequestHandler(
         if (recorded?.CompletedAt is not null)
         {
             await ReplayAsync(context, recorded);
+            await FinishBatchAsync(context); // in case the worker that ended the batch died before it published
             return;
         }
 
@@ -122,7 +123,7 @@ public sealed class SignRequestHandler(
         }
 
         var signatureRs = outcome.SignatureRs!;
-        var recordedNow = await results.CompleteAsync(request.RequestId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
+        await results.CompleteAsync(request.RequestId, request.BatchId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -140,10 +141,7 @@ public sealed class SignRequestHandler(
         }
 
         await context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log });
-        if (recordedNow)
-        {
-            await CountBatchItemAsync(context);
-        }
+        await FinishBatchAsync(context);
 
         logger.LogInformation(
             "Signed {RequestId} for {TenantId} ({SigningMode}, {KmsRegion}) tbs {TbsHash}: kms {TKmsMs:F1} ms, total {TTotalMs:F1} ms, retries {RetryCount}, fallback {FallbackTriggered}",
@@ -152,8 +150,11 @@ public sealed class SignRequestHandler(
 
     private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record = false)
     {
-        var recordedNow = record &&
-            await results.CompleteAsync(context.Message.RequestId, log.SigningMode, log.KmsRegion, null, errorType, message, context.CancellationToken);
+        if (record)
+        {
+            await results.CompleteAsync(context.Message.RequestId, context.Message.BatchId, log.SigningMode, log.KmsRegion, null, errorType, message,
+                context.CancellationToken);
+        }
 
         var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message };
         await context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed });
@@ -162,9 +163,9 @@ public sealed class SignRequestHandler(
             await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message });
         }
 
-        if (recordedNow)
+        if (record)
         {
-            await CountBatchItemAsync(context);
+            await FinishBatchAsync(context);
         }
 
         logger.LogWarning("Sign {RequestId} for {TenantId} failed: {ErrorType}: {ErrorMessage}",
@@ -242,9 +243,9 @@ public sealed class SignRequestHandler(
         return false;
     }
 
-    private async Task CountBatchItemAsync(ConsumeContext<SignRequested> context)
+    private async Task FinishBatchAsync(ConsumeContext<SignRequested> context)
     {
-        if (context.Message.BatchId is { } batchId && await results.CountEndedItemAsync(batchId, context.CancellationToken) is { } completed)
+        if (context.Message.BatchId is { } batchId && await results.TryFinishBatchAsync(batchId, context.CancellationToken) is { } completed)
         {
             await context.Publish(completed);
             logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", batchId, completed.Succeeded, completed.Failed);
