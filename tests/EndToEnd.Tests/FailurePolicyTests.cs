@@ -89,7 +89,12 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         var calls = _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Skip(before).ToList();
         Assert.Equal(4, calls.Count); // the first try and three retries
         var gaps = calls.Zip(calls.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds).ToList();
-        Assert.True(gaps[0] >= 45 && gaps[1] > gaps[0] && gaps[2] > gaps[1], $"backoff gaps {string.Join(", ", gaps)} ms");
+        // Equal jitter with a 100 ms base: retry n waits between 50 × 2^(n-1) and 100 × 2^(n-1) ms (plus a call's time).
+        var shown = string.Join(", ", gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.InRange(gaps[0], 45, 180);
+        Assert.InRange(gaps[1], 95, 280);
+        Assert.InRange(gaps[2], 195, 480);
+        Assert.True(gaps[2] > gaps[0], $"backoff gaps {shown} ms grow");
         var state = await BreakerAsync(_ => true);
         Assert.Equal("CLOSED", state.GetProperty("state").GetString()); // four failures: not more than five yet
 
