@@ -2,7 +2,6 @@ using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.Contracts.Events;
 using EdgeSigner.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EdgeSigner.AuditSink.Tests;
 
@@ -63,39 +62,10 @@ public sealed class AuditDb : IAsyncDisposable
         PayloadSize = 10,
     };
 
-    public async Task<List<object?[]>> QueryAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+    public Task<List<object?[]>> QueryAsync(string sql, params (string Name, object Value)[] parameters) =>
+        Sql.QueryAsync(ConnectionString, sql, parameters);
 
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<object?[]>();
-        while (await reader.ReadAsync())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task ExecuteAsync(string sql) => Sql.ExecuteAsync(ConnectionString, sql);
 
     public async ValueTask DisposeAsync() => await Pipeline.DisposeAsync();
 }

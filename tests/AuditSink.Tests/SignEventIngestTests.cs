@@ -114,35 +114,11 @@ public sealed class SignEventIngestTests : IAsyncLifetime
     };
 
     private Task<long> CountAsync(Guid eventId) =>
-        ScalarAsync<long>("SELECT count(*) FROM audit.sign_events WHERE event_id = @id", ("id", eventId));
+        Sql.ScalarAsync<long>(_pipeline.Postgres, "SELECT count(*) FROM audit.sign_events WHERE event_id = @id", ("id", eventId));
 
-    private async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(_pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+    private Task<List<object?[]>> QueryAsync(string sql) => Sql.QueryAsync(_pipeline.Postgres, sql);
 
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<List<T>> QueryAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetFieldValue<T>(0));
-        }
-
-        return values;
-    }
+    private async Task<List<T>> QueryAsync<T>(string sql) => (await QueryAsync(sql)).Select(r => (T)r[0]!).ToList();
 
     public async Task DisposeAsync() => await _pipeline.DisposeAsync();
 }

@@ -8,7 +8,6 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Testing;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EdgeSigner.EndToEnd.Tests;
 
@@ -207,20 +206,8 @@ public sealed class BatchAndIdempotencyTests : IAsyncLifetime
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM signer.sign_results WHERE request_id = @id", ("id", requestId)));
     }
 
-    private async Task<List<string>> PartitionsAsync()
-    {
-        await using var connection = new NpgsqlConnection(_pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT partition_name FROM signer.partitions('sign_results')", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var names = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
-    }
+    private async Task<List<string>> PartitionsAsync() =>
+        (await Sql.QueryAsync(_pipeline.Postgres, "SELECT partition_name FROM signer.partitions('sign_results')")).Select(r => (string)r[0]!).ToList();
 
     private async Task<HttpResponseMessage> SignWithKeyAsync(string key, string payload, string format)
     {
@@ -229,18 +216,8 @@ public sealed class BatchAndIdempotencyTests : IAsyncLifetime
         return await _acme.SendAsync(request);
     }
 
-    private async Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(_pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<long> ScalarAsync(string sql, params (string Name, object Value)[] parameters) =>
+        Sql.ScalarAsync<long>(_pipeline.Postgres, sql, parameters);
 
     public async Task DisposeAsync()
     {

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeSigner.Testing;
-using Npgsql;
 
 namespace EdgeSigner.EndToEnd.Tests;
 
@@ -53,28 +52,10 @@ public sealed class WorkerCrashTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.InRange(signedTwice, 0, 8);
     }
 
-    private static async Task<long> CountAsync(Pipeline pipeline, string sql, string batchId)
-    {
-        await using var connection = new NpgsqlConnection(pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("b", Guid.Parse(batchId));
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private static Task<long> CountAsync(Pipeline pipeline, string sql, string batchId) =>
+        Sql.ScalarAsync<long>(pipeline.Postgres, sql, ("b", Guid.Parse(batchId)));
 
-    private static async Task<List<(string ItemId, byte[] Signature)>> SignaturesAsync(Pipeline pipeline, string batchId)
-    {
-        await using var connection = new NpgsqlConnection(pipeline.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT item_id, signature FROM signer.sign_results WHERE batch_id = @b", connection);
-        command.Parameters.AddWithValue("b", Guid.Parse(batchId));
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<(string, byte[])>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
-        }
-
-        return rows;
-    }
+    private static async Task<List<(string ItemId, byte[] Signature)>> SignaturesAsync(Pipeline pipeline, string batchId) =>
+        (await Sql.QueryAsync(pipeline.Postgres, "SELECT item_id, signature FROM signer.sign_results WHERE batch_id = @b", ("b", Guid.Parse(batchId))))
+            .Select(r => ((string)r[0]!, (byte[])r[1]!)).ToList();
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Admin;
 using EdgeSigner.Contracts.Breakers;
+using static EdgeSigner.ServiceDefaults.TextLimits;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Auditing;
@@ -114,7 +115,4 @@ public sealed class AuditTrailWriter(AuditDbContext db, TimeProvider time)
         }
     }
 
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
-    internal static string? Truncate(string? value, int length) =>
-        value is null || value.Length <= length ? value : value[..length];
 }

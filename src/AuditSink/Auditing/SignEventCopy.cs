@@ -92,7 +92,7 @@ public static class SignEventCopy
             await import.WriteAsync(l.KmsRegion, NpgsqlDbType.Varchar, cancellationToken);
             await import.WriteAsync(l.Success, NpgsqlDbType.Boolean, cancellationToken);
             await WriteNullableAsync(import, l.ErrorType, cancellationToken);
-            await WriteNullableAsync(import, SignEventWriter.Truncate(l.ErrorMessage, 1024), cancellationToken);
+            await WriteNullableAsync(import, EdgeSigner.ServiceDefaults.TextLimits.Truncate(l.ErrorMessage, 1024), cancellationToken);
             await import.WriteAsync(l.RetryCount, NpgsqlDbType.Integer, cancellationToken);
             await import.WriteAsync(l.FallbackTriggered, NpgsqlDbType.Boolean, cancellationToken);
             if (l.BatchId is { } batchId)

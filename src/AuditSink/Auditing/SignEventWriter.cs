@@ -1,6 +1,7 @@
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Events;
 using Microsoft.EntityFrameworkCore;
+using static EdgeSigner.ServiceDefaults.TextLimits;
 
 namespace EdgeSigner.AuditSink.Auditing;
 
@@ -83,7 +84,4 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
         return command.ExecuteAsync(cancellationToken);
     }
 
-    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
-    internal static string? Truncate(string? value, int length) =>
-        value is null || value.Length <= length ? value : value[..length];
 }

@@ -17,22 +17,6 @@ public sealed class InsertIgnoringDuplicates(DbContext db)
     private readonly List<object?> _parameters = [];
     private readonly ISqlGenerationHelper _sqlHelper = db.GetService<ISqlGenerationHelper>();
 
-    /// <summary>Adds a statement that runs before the inserts (e.g. creating a missing partition).</summary>
-    public InsertIgnoringDuplicates Before(string sqlWithPlaceholders, params object?[] parameters)
-    {
-        ArgumentNullException.ThrowIfNull(sqlWithPlaceholders);
-        ArgumentNullException.ThrowIfNull(parameters);
-        var text = sqlWithPlaceholders;
-        for (var i = parameters.Length - 1; i >= 0; i--)
-        {
-            text = text.Replace("{" + i.ToString(CultureInfo.InvariantCulture) + "}", "{" + (_parameters.Count + i).ToString(CultureInfo.InvariantCulture) + "}", StringComparison.Ordinal);
-        }
-
-        _parameters.AddRange(parameters);
-        _sql.Append(text).Append(";\n");
-        return this;
-    }
-
     /// <summary>Adds the rows of <typeparamref name="TEntity"/> (values in <paramref name="columns"/> order).</summary>
     public InsertIgnoringDuplicates Rows<TEntity>(IReadOnlyList<string> columns, IReadOnlyList<string> keyColumns, IReadOnlyList<object?[]> rows)
     {

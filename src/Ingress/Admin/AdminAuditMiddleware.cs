@@ -1,4 +1,5 @@
 using EdgeSigner.Contracts.Admin;
+using EdgeSigner.ServiceDefaults;
 using MassTransit;
 
 namespace EdgeSigner.Ingress.Admin;
@@ -23,7 +24,7 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             OccurredAt = time.GetUtcNow(),
             Actor = admin ? "admin" : "anonymous",
             SourceAddress = context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            Action = audit.Action ?? $"{context.Request.Method} {Truncate(context.Request.Path.Value, 200)}",
+            Action = audit.Action ?? $"{context.Request.Method} {TextLimits.Truncate(context.Request.Path.Value ?? string.Empty, 200)}",
             Target = audit.Target,
             Outcome = status is 401 or 403 ? "denied" : status >= 400 ? "rejected" : "allowed",
             StatusCode = status,
@@ -44,7 +45,4 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             logger.LogWarning("Denied admin call {Action} from {SourceAddress}", record.Action, record.SourceAddress);
         }
     }
-
-    private static string Truncate(string? value, int length) =>
-        value is null ? string.Empty : value.Length <= length ? value : value[..length];
 }

@@ -93,7 +93,7 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         string? errorMessage, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var message = errorMessage is { Length: > 1024 } ? errorMessage[..1024] : errorMessage;
+        var message = EdgeSigner.ServiceDefaults.TextLimits.Truncate(errorMessage, 1024);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var recorded = await db.Results.Where(r => r.RequestId == requestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.SigningMode, signingMode)
