@@ -44,6 +44,7 @@ public static class AuditSinkHosting
         services.AddAuditQueries(configuration, contentRoot);
         services.AddDatabaseLifecycle<AuditDbContext>();
         services.AddScoped<SignEventWriter>();
+        services.AddSingleton<AuditMetrics>();
         services.AddScoped<AuditTrailWriter>();
         services.AddSingleton<RollupWatermark>();
         services.AddSingleton<RetentionJob>();

@@ -23,4 +23,7 @@ public sealed record SignCompleted
     public required byte[] SignatureDer { get; init; }
 
     public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>The worker's <c>EdgeSignerLog</c> of the request (null on a replay), for the ingress's log line.</summary>
+    public Events.EdgeSignerLog? Log { get; init; }
 }

@@ -10,4 +10,7 @@ public sealed record SignRejected
 
     /// <summary>A human-readable reason; never contains key material or payload bytes.</summary>
     public required string Message { get; init; }
+
+    /// <summary>The worker's <c>EdgeSignerLog</c> of the request (null on a replay), for the ingress's log line.</summary>
+    public Events.EdgeSignerLog? Log { get; init; }
 }

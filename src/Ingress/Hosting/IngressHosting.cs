@@ -7,6 +7,7 @@ using EdgeSigner.Ingress.Admin;
 using EdgeSigner.Ingress.Batches;
 using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Flags;
+using EdgeSigner.Ingress.Observability;
 using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
@@ -46,6 +47,7 @@ public static class IngressHosting
 
         builder.AddServiceDefaults();
         var services = builder.Services;
+        services.AddSingleton<IngressMetrics>();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -59,7 +61,9 @@ public static class IngressHosting
             extensions.TryAdd("error_type", Problems.ErrorTypeOf(status));
             if (!extensions.TryGetValue("request_id", out var id) || id is null)
             {
-                extensions["request_id"] = context.HttpContext.TraceIdentifier;
+                // A sign request's own id (as in its log line) when it has one, else the connection's trace identifier.
+                extensions["request_id"] = context.HttpContext.Features.Get<SignLogFeature>()?.RequestId.ToString()
+                    ?? context.HttpContext.TraceIdentifier;
             }
         });
 
@@ -138,7 +142,8 @@ public static class IngressHosting
         v1.MapKeys();
         v1.MapBatches();
 
-        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin().MapRateLimiterAdmin();
+        app.MapGroup("/admin").RequireAuthorization(IngressPolicies.Admin).MapTenantAdmin().MapFlagsAdmin().MapCircuitBreakerAdmin().MapAuditAdmin().MapRateLimiterAdmin()
+            .MapStatusPage();
         return app;
     }
 }

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Hosting;
+using EdgeSigner.Ingress.Observability;
 using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
@@ -20,6 +22,7 @@ public static class SignEndpoints
     public static RouteGroupBuilder MapSigning(this RouteGroupBuilder v1)
     {
         v1.MapPost("/sign", Sign).RequireAuthorization(IngressPolicies.Tenant)
+            .AddEndpointFilter<SignLogFilter>()
             .AddEndpointFilter<RouteGuard>()
             .AddEndpointFilter<RateLimitFilter>();
         return v1;
@@ -56,7 +59,8 @@ public static class SignEndpoints
         CancellationToken ct)
     {
         var receivedAt = time.GetUtcNow();
-        var requestId = Guid.CreateVersion7(receivedAt);
+        var logFeature = request.HttpContext.Features.Get<SignLogFeature>();
+        var requestId = logFeature?.RequestId ?? Guid.CreateVersion7(receivedAt);
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
         var maxPayload = flags.Current.EffectiveFor(tenantId).MaxPayloadSize;
 
@@ -105,6 +109,25 @@ public static class SignEndpoints
             TbsBuildMs = tbsBuildMs,
         };
 
+        if (logFeature is not null)
+        {
+            logFeature.Partial = new EdgeSignerLog
+            {
+                RequestId = requestId,
+                TenantId = tenantId,
+                Timestamp = receivedAt,
+                Region = input.ClientRegion ?? string.Empty,
+                TWasmMs = tbsBuildMs,
+                TbsHash = Convert.ToHexStringLower(tbs.Digest),
+                KmsKeyId = string.Empty,
+                KmsRegion = string.Empty,
+                SigningMode = string.Empty,
+                Kid = tbs.Kid,
+                Format = tbs.Format,
+                PayloadSize = input.Payload.Length,
+            };
+        }
+
         Response<SignCompleted, SignRejected> response;
         try
         {
@@ -125,6 +148,11 @@ public static class SignEndpoints
 
         if (response.Is(out Response<SignRejected>? rejected))
         {
+            if (logFeature is not null)
+            {
+                logFeature.FromWorker = rejected.Message.Log;
+            }
+
             // Every other rejection (both backends failed, a key that cannot sign) is the service's to fix: 503,
             // with the precise error_type (signing_failed, kms_key_disabled, ...) and a detail naming the causes.
             var status = rejected.Message.ErrorType switch
@@ -138,6 +166,10 @@ public static class SignEndpoints
 
         response.Is(out Response<SignCompleted>? completed);
         var result = completed!.Message;
+        if (logFeature is not null)
+        {
+            logFeature.FromWorker = result.Log;
+        }
         return TypedResults.Ok(new SignResult
         {
             RequestId = requestId,

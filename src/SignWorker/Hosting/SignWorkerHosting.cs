@@ -4,6 +4,7 @@ using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Data;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.SignWorker.Results;
 using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.ServiceDefaults.RateLimiting;
@@ -64,6 +65,7 @@ public static class SignWorkerHosting
         services.AddSigningKeys();
         services.AddFlagsState();
         services.AddSingleton<KmsCircuitBreakers>();
+        services.AddSingleton<SignerMetrics>();
         services.AddSingleton<FallbackSigner>();
         services.AddOptions<KmsBudgetOptions>().BindConfiguration(KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KmsBudget>();

@@ -23,6 +23,9 @@ public sealed class SigningKey(
     public ISignerBackend EdgeFor(string? clientRegion) =>
         clientRegion is null ? Edge : _edgeByRegion[Routing.EdgePlacement.Choose(clientRegion, _edgeByRegion.Keys, Edge.Region)];
 
+    /// <summary>Every backend of the key: the edge ones (default and replicas), then central.</summary>
+    public IEnumerable<ISignerBackend> AllBackends => _edgeByRegion.Values.Append(Central);
+
     /// <summary>DER SubjectPublicKeyInfo shared by both backends.</summary>
     public byte[] PublicKeyInfo { get; } = publicKeyInfo;
 

@@ -69,6 +69,13 @@ public sealed class KmsOptions
     /// <summary>The SDK's own retries: none by default, so they do not multiply with the worker's failure policy.</summary>
     [Range(0, 3)]
     public int MaxErrorRetry { get; set; }
+
+    /// <summary>
+    /// US dollars per 10,000 KMS requests, for the cost metric (<c>edgesigner_kms_cost_usd_total</c>): AWS's price
+    /// for asymmetric requests is 0.15.
+    /// </summary>
+    [Range(0, 1000)]
+    public double PricePer10kRequests { get; set; } = 0.15;
 }
 
 /// <summary>Validates <see cref="SigningOptions"/> at start, naming the setting that is wrong.</summary>

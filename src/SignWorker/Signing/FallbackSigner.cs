@@ -2,6 +2,7 @@ using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.SignWorker.Routing;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,8 @@ public sealed record SignOutcome(
 /// the central backend (its own timeout, <c>fallback_timeout_ms</c>). No retry or wait runs past the request's deadline.
 /// </summary>
 public sealed class FallbackSigner(
-    KmsCircuitBreakers breakers, KmsBudget budget, IOptions<FailurePolicyOptions> options, TimeProvider time, ILogger<FallbackSigner> logger)
+    KmsCircuitBreakers breakers, KmsBudget budget, SignerMetrics metrics, IOptions<FailurePolicyOptions> options, TimeProvider time,
+    ILogger<FallbackSigner> logger)
 {
     private readonly FailurePolicyOptions _policy = options.Value;
 
@@ -156,6 +158,7 @@ public sealed class FallbackSigner(
                     breakers.OnSuccess(backend.KeyId, backend.Region);
                 }
 
+                RecordKmsCall(backend, "success");
                 return new Attempt(rs, null, retries, kmsMs);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -163,6 +166,13 @@ public sealed class FallbackSigner(
                 kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
                 fault = KmsFault.Classify(ex, timedOut: timeoutSource.IsCancellationRequested);
             }
+
+            RecordKmsCall(backend, fault.Kind switch
+            {
+                KmsFaultKind.Throttled => "throttled",
+                KmsFaultKind.Timeout => "timeout",
+                _ => "error",
+            });
 
             logger.LogWarning("KMS {Operation} on {KmsKeyId} in {KmsRegion} failed: {ErrorType} ({Detail}), attempt {Attempt}",
                 "Sign", backend.KeyId, backend.Region, fault.ErrorType, fault.Detail, retries + 1);
@@ -193,6 +203,14 @@ public sealed class FallbackSigner(
 
             await Task.Delay(pause, time, cancellationToken);
             retries++;
+        }
+    }
+
+    private void RecordKmsCall(ISignerBackend backend, string outcome)
+    {
+        if (backend is KmsSigner)
+        {
+            metrics.RecordKmsCall(backend.KeyId, backend.Region, "Sign", outcome);
         }
     }
 

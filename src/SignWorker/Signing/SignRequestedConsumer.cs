@@ -2,6 +2,8 @@ using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.ServiceDefaults.Observability;
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Results;
@@ -34,6 +36,7 @@ public sealed class SignRequestHandler(
     FallbackSigner signer,
     SignResultStore results,
     KmsCircuitBreakers breakers,
+    SignerMetrics metrics,
     TimeProvider time,
     ILogger<SignRequestHandler> logger)
 {
@@ -94,7 +97,9 @@ public sealed class SignRequestHandler(
         var planned = path == SigningPath.Edge ? edge : key.Central;
 
         var attempt = Log(request, tbsHash, planned, path == SigningPath.Edge ? SigningModes.Edge : SigningModes.CentralFallback, cpuAtStart);
-        await context.Publish(new SignAttempted { EventId = NewId.NextGuid(), Log = attempt });
+        await Task.WhenAll(
+            context.Publish(new SignAttempted { EventId = NewId.NextGuid(), Log = attempt }),
+            context.Publish(AnalyticsEvent.From(AnalyticsEvent.Attempt, attempt)));
 
         var outcome = await signer.SignAsync(key, path, edge, request.TbsDigest, effective, request.Deadline,
             key.FallbackOnConfigurationError, context.CancellationToken, lowPriority: batchItem);
@@ -137,15 +142,16 @@ public sealed class SignRequestHandler(
                 Signature = signatureRs,
                 SignatureDer = EcdsaSignature.RsToDer(signatureRs),
                 CompletedAt = log.Timestamp,
+                Log = log,
             });
         }
 
-        await context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log });
+        await Task.WhenAll(
+            context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log }),
+            context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, log)));
         await FinishBatchAsync(context);
-
-        logger.LogInformation(
-            "Signed {RequestId} for {TenantId} ({SigningMode}, {KmsRegion}) tbs {TbsHash}: kms {TKmsMs:F1} ms, total {TTotalMs:F1} ms, retries {RetryCount}, fallback {FallbackTriggered}",
-            request.RequestId, request.TenantId, mode, outcome.Backend.Region, tbsHash, log.TKmsMs, log.TTotalMs, log.RetryCount, log.FallbackTriggered);
+        metrics.RecordOutcome(log);
+        SignLog.Write(logger, "sign-worker", log);
     }
 
     private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record = false)
@@ -156,11 +162,13 @@ public sealed class SignRequestHandler(
                 context.CancellationToken);
         }
 
-        var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message };
-        await context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed });
+        var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message, TTotalMs = TotalMs(context.Message) };
+        await Task.WhenAll(
+            context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed }),
+            context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, failed)));
         if (context.ResponseAddress is not null)
         {
-            await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message });
+            await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message, Log = failed });
         }
 
         if (record)
@@ -168,8 +176,8 @@ public sealed class SignRequestHandler(
             await FinishBatchAsync(context);
         }
 
-        logger.LogWarning("Sign {RequestId} for {TenantId} failed: {ErrorType}: {ErrorMessage}",
-            context.Message.RequestId, context.Message.TenantId, errorType, message);
+        metrics.RecordOutcome(failed);
+        SignLog.Write(logger, "sign-worker", failed);
     }
 
     /// <summary>Answers a redelivered request with its recorded result; no KMS call, no new events.</summary>
