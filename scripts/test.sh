@@ -24,6 +24,17 @@ wait_for() { # description, seconds, command...
   log "ERROR: $what did not answer within ${seconds}s"; return 1
 }
 
+# Tools the tests drive: promtool (the alert rules' tests, from Debian's prometheus package) and headless Chromium
+# (the status page's test). Installed when missing and we are root; otherwise those tests fail and say what is missing.
+tools=()
+command -v promtool >/dev/null 2>&1 || tools+=(prometheus)
+[ -x /usr/bin/chromium ] || tools+=(chromium)
+if [ "${#tools[@]}" -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  log "installing ${tools[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+fi
+
 if [ "$provision" = 1 ] && [ -z "${EDGESIGNER_TEST_RABBITMQ:-}" ] && [ -z "${EDGESIGNER_TEST_POSTGRES:-}" ]; then
   if [ "$(id -u)" != 0 ]; then
     log "ERROR: provisioning RabbitMQ and PostgreSQL needs root; or set EDGESIGNER_TEST_RABBITMQ and EDGESIGNER_TEST_POSTGRES."

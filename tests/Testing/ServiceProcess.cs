@@ -13,12 +13,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _workingDirectory;
 
-    private ServiceProcess(Process process, string url, string workingDirectory)
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output;
+
+    private ServiceProcess(Process process, string url, string workingDirectory, System.Collections.Concurrent.ConcurrentQueue<string> output)
     {
         _process = process;
         Url = url;
         _workingDirectory = workingDirectory;
+        _output = output;
     }
+
+    /// <summary>Every line the process wrote to standard output and standard error so far.</summary>
+    public IReadOnlyList<string> Output => _output.ToArray();
 
     public string Url { get; }
     public int ProcessId => _process.Id;
@@ -45,8 +51,21 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {assemblyName}.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -64,7 +83,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 if ((await http.GetAsync(url + "/readyz")).IsSuccessStatusCode)
                 {
-                    return new ServiceProcess(process, url, workingDirectory);
+                    return new ServiceProcess(process, url, workingDirectory, output);
                 }
             }
             catch (HttpRequestException)

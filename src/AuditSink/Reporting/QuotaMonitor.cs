@@ -100,7 +100,7 @@ public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> b
         var daily = (await db.Database.SqlQueryRaw<RegionCount>(today, midnight).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
         var lastTen = (await db.Database.SqlQueryRaw<RegionCount>(recent, tenSecondsAgo).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
 
-        var regions = minutes.Select(m => m.Region).Concat(budget.Value.Regions.Keys).Where(r => r is not ("" or "local"))
+        var regions = minutes.Select(m => m.Region).Concat(daily.Keys).Concat(budget.Value.Regions.Keys).Where(r => r is not ("" or "local"))
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);
         var reports = new List<KmsQuotaReport>();
         foreach (var region in regions)

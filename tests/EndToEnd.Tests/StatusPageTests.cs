@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EdgeSigner.Testing;
+using PuppeteerSharp;
+using static EdgeSigner.Testing.FakeKmsServer;
+
+namespace EdgeSigner.EndToEnd.Tests;
+
+/// <summary>
+/// The operator's page without Grafana: <c>/admin/status</c> rendered by headless Chromium (Debian's package),
+/// after traffic that opened the edge key's breaker.
+/// </summary>
+public sealed class StatusPageTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task The_status_page_renders_in_chromium_with_the_open_breaker_and_the_request_rate()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium package (scripts/test.sh does).");
+        await using var pipeline = await Pipeline.CreateAsync();
+        pipeline.Settings["EdgeSigner:FailurePolicy:StatusReportIntervalMs"] = "500";
+        await pipeline.StartAuditSinkAsync();
+        var worker = await pipeline.StartWorkerAsync();
+        var ingress = await pipeline.StartIngressAsync();
+        using var acme = await pipeline.CreateTenantClientAsync("acme");
+        using var admin = pipeline.AdminClient();
+        foreach (var body in new[]
+        {
+            """{"action":"update","flag":"edge_signer_enabled","value":true}""",
+            """{"action":"update","flag":"tenant_allowlist","value":["acme"]}""",
+        })
+        {
+            (await admin.PostAsync("/admin/flags", new StringContent(body, System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        }
+
+        // KMS throttles the edge key: its breaker opens on the first throttle and requests fall back to central.
+        pipeline.Kms.Inject(Pipeline.EdgeKmsKeyId, Fault.Throttle);
+        for (var i = 0; i < 6; i++)
+        {
+            var signed = await acme.PostAsJsonAsync("/v1/sign", new { payload = "c3RhdHVz", format = "raw" });
+            Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+            Assert.Equal("central-fallback", (await signed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("signing_mode").GetString());
+        }
+
+        // The same state in Prometheus's terms: 2 is open.
+        var metrics = await PrometheusText.ScrapeAsync(worker.Url);
+        Assert.Contains(metrics, s => s.Name == "edgesigner_circuit_breaker_state" && s["key_id"] == Pipeline.EdgeKmsKeyId && s["region"] == "eu-west-1" && s.Value == 2);
+        Assert.Contains(metrics, s => s.Name == "edgesigner_kms_requests_total" && s["key_id"] == Pipeline.EdgeKmsKeyId && s["outcome"] == "throttled" && s.Value >= 1);
+
+        var profile = Directory.CreateTempSubdirectory("edgesigner-chromium-");
+        try
+        {
+            await using var browser = await Puppeteer.LaunchAsync(new LaunchOptions
+            {
+                ExecutablePath = Chromium,
+                Headless = true,
+                UserDataDir = profile.FullName,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+            });
+            await using var page = await browser.NewPageAsync();
+
+            // Without the admin token the page is not served.
+            var refused = await page.GoToAsync(ingress.Url + "/admin/status");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+
+            await page.SetExtraHttpHeadersAsync(new Dictionary<string, string> { ["Authorization"] = $"Bearer {Pipeline.AdminToken}" });
+            var (breakers, rate, central, quota) = await Eventually.GetAsync(async () =>
+            {
+                var response = await page.GoToAsync(ingress.Url + "/admin/status");
+                Assert.Equal(HttpStatusCode.OK, response.Status);
+                return (await page.EvaluateExpressionAsync<string>("document.querySelector('#breakers').innerText"),
+                    await page.EvaluateExpressionAsync<string>("document.querySelector('#request-rate').innerText"),
+                    await page.EvaluateExpressionAsync<string>("document.querySelector('#central-rate').innerText"),
+                    await page.EvaluateExpressionAsync<string>("document.querySelector('#quota').innerText"));
+            }, r => r.Item1.Contains("OPEN", StringComparison.Ordinal) && r.Item4.Contains("eu-central-1", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(15), "the open breaker and the central region's quota on the page");
+
+            var row = breakers.Split('\n').Single(l => l.Contains(Pipeline.EdgeKmsKeyId, StringComparison.Ordinal));
+            Assert.Contains("eu-west-1", row, StringComparison.Ordinal);
+            Assert.Contains("OPEN", row, StringComparison.Ordinal);
+            Assert.Equal(6 / 60.0, double.Parse(rate.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), 2);
+            Assert.Equal(6 / 60.0, double.Parse(central.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), 2);
+
+            var screenshot = Path.Combine(Path.GetTempPath(), "edgesigner-status-page.png");
+            await page.ScreenshotAsync(screenshot, new ScreenshotOptions { FullPage = true });
+            Assert.Contains("300/s", quota.Split('\n').Single(l => l.StartsWith("eu-central-1", StringComparison.Ordinal)), StringComparison.Ordinal);
+            output.WriteLine($"rendered; screenshot at {screenshot}\n{breakers}\n{rate}\n{quota}");
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+}
