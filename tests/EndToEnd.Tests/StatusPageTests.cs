@@ -49,6 +49,20 @@ public sealed class StatusPageTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Contains(metrics, s => s.Name == "edgesigner_circuit_breaker_state" && s["key_id"] == Pipeline.EdgeKmsKeyId && s["region"] == "eu-west-1" && s.Value == 2);
         Assert.Contains(metrics, s => s.Name == "edgesigner_kms_requests_total" && s["key_id"] == Pipeline.EdgeKmsKeyId && s["outcome"] == "throttled" && s.Value >= 1);
 
+        // Every EdgeSigner series the alert rules use is exported by some service after this traffic.
+        var refused = await acme.PostAsJsonAsync("/v1/sign", new { payload = "***", format = "raw" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var exported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var host in new[] { worker, ingress, pipeline.AuditSink! })
+        {
+            exported.UnionWith((await PrometheusText.ScrapeAsync(host.Url)).Select(s => s.Name));
+        }
+
+        var rules = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "deploy", "prometheus", "rules", "edgesigner.rules.yml"));
+        var used = System.Text.RegularExpressions.Regex.Matches(rules, @"\bedgesigner_[a-z0-9_]+").Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
+        Assert.NotEmpty(used);
+        Assert.All(used, name => Assert.True(exported.Contains(name) || exported.Contains(name + "_bucket"), $"{name} is used by an alert rule but exported by no service"));
+
         var profile = Directory.CreateTempSubdirectory("edgesigner-chromium-");
         try
         {
@@ -63,8 +77,8 @@ public sealed class StatusPageTests(Xunit.Abstractions.ITestOutputHelper output)
             await using var page = await browser.NewPageAsync();
 
             // Without the admin token the page is not served.
-            var refused = await page.GoToAsync(ingress.Url + "/admin/status");
-            Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+            var unauthorised = await page.GoToAsync(ingress.Url + "/admin/status");
+            Assert.Equal(HttpStatusCode.Unauthorized, unauthorised.Status);
 
             await page.SetExtraHttpHeadersAsync(new Dictionary<string, string> { ["Authorization"] = $"Bearer {Pipeline.AdminToken}" });
             var (breakers, rate, central, quota) = await Eventually.GetAsync(async () =>
@@ -81,7 +95,7 @@ public sealed class StatusPageTests(Xunit.Abstractions.ITestOutputHelper output)
             var row = breakers.Split('\n').Single(l => l.Contains(Pipeline.EdgeKmsKeyId, StringComparison.Ordinal));
             Assert.Contains("eu-west-1", row, StringComparison.Ordinal);
             Assert.Contains("OPEN", row, StringComparison.Ordinal);
-            Assert.Equal(6 / 60.0, double.Parse(rate.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), 2);
+            Assert.Equal(7 / 60.0, double.Parse(rate.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), 2);
             Assert.Equal(6 / 60.0, double.Parse(central.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), 2);
 
             var screenshot = Path.Combine(Path.GetTempPath(), "edgesigner-status-page.png");
