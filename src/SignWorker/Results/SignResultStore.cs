@@ -1,6 +1,7 @@
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.Data;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace EdgeSigner.SignWorker.Results;
 
@@ -110,6 +111,142 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
 
         await transaction.CommitAsync(cancellationToken);
         return recorded > 0;
+    }
+
+    /// <summary>True where the store can claim and record many requests in one statement (PostgreSQL).</summary>
+    public bool SupportsBulk => db.IsPostgres;
+
+    /// <summary>
+    /// <see cref="ClaimAsync"/> for many requests in one transaction (PostgreSQL): returns the ids this worker
+    /// claimed. The others already have a row (a result to replay, or a live claim of another worker) and take the
+    /// one-by-one path.
+    /// </summary>
+    public async Task<HashSet<Guid>> ClaimManyAsync(IReadOnlyList<(SignRequested Request, string TbsHash)> items, string worker,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var now = time.GetUtcNow();
+        var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var ids = items.Select(i => i.Request.RequestId).ToArray();
+
+        // The same advisory locks as one-by-one claims (in a fixed order, so two bulk claims cannot deadlock).
+        batch.BatchCommands.Add(Command(
+            "SELECT pg_advisory_xact_lock(hashtextextended(id::text, 7)) FROM unnest($1::uuid[]) AS id ORDER BY id", ids));
+        batch.BatchCommands.Add(Command("SELECT signer.ensure_partition('sign_results', $1)", now));
+        batch.BatchCommands.Add(Command("""
+            WITH input AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::int[])
+                    AS t(request_id, tenant_id, kid, format, tbs_hash, batch_id, item_id, item_index)),
+            taken AS (
+                UPDATE signer.sign_results r SET claimed_by = $9, claimed_until = $11
+                FROM input i WHERE r.request_id = i.request_id AND r.completed_at IS NULL AND r.claimed_until < $10
+                RETURNING r.request_id),
+            inserted AS (
+                INSERT INTO signer.sign_results (request_id, created_at, tenant_id, kid, format, tbs_hash, batch_id, item_id, item_index, claimed_by, claimed_until)
+                SELECT i.request_id, $10, i.tenant_id, i.kid, i.format, i.tbs_hash, i.batch_id, i.item_id, i.item_index, $9, $11
+                FROM input i WHERE NOT EXISTS (SELECT 1 FROM signer.sign_results r WHERE r.request_id = i.request_id)
+                RETURNING request_id)
+            SELECT request_id FROM taken UNION ALL SELECT request_id FROM inserted
+            """,
+            ids,
+            items.Select(i => i.Request.TenantId).ToArray(),
+            items.Select(i => i.Request.Kid).ToArray(),
+            items.Select(i => i.Request.Format).ToArray(),
+            items.Select(i => i.TbsHash).ToArray(),
+            items.Select(i => i.Request.BatchId).ToArray(),
+            items.Select(i => i.Request.ItemId).ToArray(),
+            items.Select(i => i.Request.ItemIndex).ToArray(),
+            worker, now, now + ClaimFor));
+
+        var claimed = new HashSet<Guid>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                claimed.Add(reader.GetGuid(0));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return claimed;
+    }
+
+    /// <summary>One outcome for <see cref="CompleteManyAsync"/>: a signature, or an error type and message.</summary>
+    public sealed record Outcome(Guid RequestId, string? SigningMode, string? Region, byte[]? Signature, string? ErrorType, string? ErrorMessage);
+
+    /// <summary>
+    /// <see cref="CompleteAsync"/> for many requests in one statement (PostgreSQL): records each outcome not yet
+    /// recorded and counts it as ended in its batch, atomically. Returns the ids this call recorded.
+    /// </summary>
+    public async Task<HashSet<Guid>> CompleteManyAsync(IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            WITH u AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
+                    AS t(request_id, signing_mode, region, signature, error_type, error_message)),
+            done AS (
+                UPDATE signer.sign_results r
+                SET signing_mode = u.signing_mode, region = u.region, signature = u.signature, error_type = u.error_type,
+                    error_message = u.error_message, completed_at = $7
+                FROM u WHERE r.request_id = u.request_id AND r.completed_at IS NULL
+                RETURNING r.request_id, r.batch_id),
+            counted AS (
+                UPDATE signer.batches b SET ended = b.ended + d.n
+                FROM (SELECT batch_id, count(*)::int AS n FROM done WHERE batch_id IS NOT NULL GROUP BY batch_id) d
+                WHERE b.batch_id = d.batch_id AND b.state = 'accepted'
+                RETURNING b.batch_id)
+            SELECT request_id FROM done
+            """, connection);
+        foreach (var value in new object?[]
+        {
+            outcomes.Select(o => o.RequestId).ToArray(),
+            outcomes.Select(o => o.SigningMode).ToArray(),
+            outcomes.Select(o => o.Region).ToArray(),
+            outcomes.Select(o => o.Signature).ToArray(),
+            outcomes.Select(o => o.ErrorType).ToArray(),
+            outcomes.Select(o => EdgeSigner.ServiceDefaults.TextLimits.Truncate(o.ErrorMessage, 1024)).ToArray(),
+            time.GetUtcNow(),
+        })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        var recorded = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            recorded.Add(reader.GetGuid(0));
+        }
+
+        return recorded;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        return connection;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        return command;
     }
 
     public Task<BatchRecord?> FindBatchAsync(Guid batchId, CancellationToken cancellationToken) =>

@@ -51,8 +51,9 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
 }
 
 /// <summary>
-/// The batch-items endpoint: a queue of its own with a lower concurrency, so a large batch never delays synchronous
-/// requests; its KMS calls take budget only while no synchronous request waits for it.
+/// The batch-items endpoint: a queue of its own, consumed <see cref="SignWorkerOptions.BatchSize"/> items at a time
+/// with at most <see cref="SignWorkerOptions.BatchesInFlight"/> such groups per worker, so a large batch never takes
+/// the synchronous endpoint's consumers; its KMS calls take budget only while no synchronous request waits for it.
 /// </summary>
 public sealed class SignBatchItemConsumerDefinition : ConsumerDefinition<SignBatchItemConsumer>
 {
@@ -63,7 +64,7 @@ public sealed class SignBatchItemConsumerDefinition : ConsumerDefinition<SignBat
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         EndpointName = SignQueues.BatchItems;
-        ConcurrentMessageLimit = _options.BatchConcurrentMessageLimit;
+        ConcurrentMessageLimit = _options.BatchSize * _options.BatchesInFlight; // what the batch consumer may hold
     }
 
     protected override void ConfigureConsumer(
@@ -71,8 +72,12 @@ public sealed class SignBatchItemConsumerDefinition : ConsumerDefinition<SignBat
         IConsumerConfigurator<SignBatchItemConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.PrefetchCount = _options.BatchPrefetchCount;
+        endpointConfigurator.PrefetchCount = _options.BatchSize * _options.BatchesInFlight * 2;
         endpointConfigurator.ConfigureConsumeTopology = false;
         SignRequestedConsumerDefinition.ConfigureRetries(endpointConfigurator);
+        consumerConfigurator.Options<BatchOptions>(batch => batch
+            .SetMessageLimit(_options.BatchSize)
+            .SetTimeLimit(TimeSpan.FromMilliseconds(_options.BatchTimeLimitMs))
+            .SetConcurrencyLimit(_options.BatchesInFlight));
     }
 }

@@ -16,10 +16,15 @@ public sealed class SignWorkerOptions
     [Range(1, 4096)]
     public int PrefetchCount { get; set; } = 32;
 
-    /// <summary>Batch items signed at once per worker (their own queue, lower priority for KMS budget).</summary>
-    [Range(1, 1024)]
-    public int BatchConcurrentMessageLimit { get; set; } = 8;
+    /// <summary>Batch items taken (claimed, signed, recorded) together: the batch consumer's message limit.</summary>
+    [Range(1, 1000)]
+    public int BatchSize { get; set; } = 32;
 
-    [Range(1, 4096)]
-    public int BatchPrefetchCount { get; set; } = 16;
+    /// <summary>Groups of <see cref="BatchSize"/> items a worker works on at once; prefetch is twice what they hold.</summary>
+    [Range(1, 64)]
+    public int BatchesInFlight { get; set; } = 2;
+
+    /// <summary>How long the batch consumer waits to fill a group before it starts with fewer.</summary>
+    [Range(1, 10_000)]
+    public int BatchTimeLimitMs { get; set; } = 20;
 }
