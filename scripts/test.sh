@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 provision=1
+setup_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-provision) provision=0 ;;
+    --setup-only) setup_only=1 ;;  # provision and start the servers, run no test (scripts/benchmark.sh uses it)
   esac
 done
 
@@ -93,6 +95,8 @@ if [ -n "${EDGESIGNER_TEST_RABBITMQ:-}" ]; then log "tests use RabbitMQ and Post
 if [ "$provision" = 1 ] && command -v rabbitmqctl >/dev/null 2>&1; then
   log "RabbitMQ server $(rabbitmqctl -q version 2>/dev/null || echo '?'), PostgreSQL server $(PGPASSWORD=edgesigner psql -h 127.0.0.1 -U edgesigner -d postgres -tAc 'SHOW server_version' 2>/dev/null || echo '?')"
 fi
+
+if [ "$setup_only" = 1 ]; then exit 0; fi
 
 # The summary line below is the plain 'N passed, N failed' that any reader of the log can find.
 results=$(mktemp)
