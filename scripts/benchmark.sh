@@ -8,6 +8,6 @@ if [ -z "${EDGESIGNER_TEST_RABBITMQ:-}" ]; then
   bash scripts/test.sh --setup-only
   export EDGESIGNER_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:5672/"
   export EDGESIGNER_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
-  export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres"
+  export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres;SSL Mode=Disable"
 fi
 exec dotnet run -c Release --project tests/Benchmarks -- "$@"

@@ -88,7 +88,7 @@ SQL
 
   export EDGESIGNER_TEST_RABBITMQ="amqp://guest:guest@127.0.0.1:5672/"
   export EDGESIGNER_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
-  export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres"
+  export EDGESIGNER_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=edgesigner;Password=edgesigner;Database=postgres;SSL Mode=Disable"
 fi
 
 if [ -n "${EDGESIGNER_TEST_RABBITMQ:-}" ]; then log "tests use RabbitMQ and PostgreSQL given by EDGESIGNER_TEST_*"; else log "tests start RabbitMQ and PostgreSQL with Testcontainers"; fi

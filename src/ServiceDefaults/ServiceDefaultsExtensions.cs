@@ -32,13 +32,14 @@ public static class ServiceDefaultsExtensions
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("service", builder.Environment.ApplicationName);
+            // Written by a background thread (Serilog.Sinks.Async), so a request never waits on the console's lock.
             if (json)
             {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                logger.WriteTo.Async(sink => sink.Console(new RenderedCompactJsonFormatter()));
             }
             else
             {
-                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+                logger.WriteTo.Async(sink => sink.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
             }
         });
         // The host is started only when the bus is: every queue and binding exists before the service reports ready

@@ -8,6 +8,9 @@ public sealed record BenchOptions
     public int Runs { get; init; } = 3;
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan Measure { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Load thrown away after a cluster starts, before anything is measured (the JIT settles).</summary>
+    public TimeSpan ClusterWarmUp { get; init; } = TimeSpan.FromSeconds(45);
     public int MaxConcurrency { get; init; } = 64;
     public int BatchItems { get; init; } = 100_000;
     public int AuditEvents { get; init; } = 50_000;
@@ -24,6 +27,7 @@ public sealed record BenchOptions
         Runs = 1,
         WarmUp = TimeSpan.FromMilliseconds(200),
         Measure = TimeSpan.FromMilliseconds(500),
+        ClusterWarmUp = TimeSpan.FromMilliseconds(500),
         MaxConcurrency = 2,
         BatchItems = 200,
         AuditEvents = 500,

@@ -129,6 +129,7 @@ public sealed class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper outp
         ActivitySource.AddActivityListener(listener);
 
         await using var pipeline = await Pipeline.CreateAsync();
+        pipeline.Settings["EdgeSigner:Tracing:Enabled"] = "true"; // no OTLP endpoint here: record for this process's listener
         await pipeline.StartAuditSinkAsync();
         await pipeline.StartWorkerAsync();
         await pipeline.StartIngressAsync();

@@ -85,6 +85,31 @@ public static class TestServers
         }
     }
 
+    /// <summary>
+    /// Peeks at up to <paramref name="count"/> messages of a queue in the virtual host of <paramref name="amqpUri"/>
+    /// (through the management API; they stay in the queue): each message's headers and body.
+    /// </summary>
+    public static async Task<List<(Dictionary<string, string> Headers, string Body)>> PeekQueueAsync(string amqpUri, string queue, int count = 10)
+    {
+        var server = await Rabbit.Value;
+        using var http = ManagementClient(server);
+        var vhost = new Uri(amqpUri).AbsolutePath.TrimStart('/');
+        using var request = new StringContent($$"""{"count":{{count}},"ackmode":"ack_requeue_true","encoding":"auto"}""", Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync($"api/queues/{vhost}/{Uri.EscapeDataString(queue)}/get", request);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        response.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.EnumerateArray().Select(m => (
+            m.GetProperty("properties").TryGetProperty("headers", out var headers)
+                ? headers.EnumerateObject().ToDictionary(h => h.Name, h => h.Value.ToString(), StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal),
+            m.GetProperty("payload").GetString() ?? string.Empty)).ToList();
+    }
+
     private static HttpClient ManagementClient(RabbitEndpoint server)
     {
         var http = new HttpClient { BaseAddress = server.Management };

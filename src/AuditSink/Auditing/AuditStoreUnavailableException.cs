@@ -1,6 +1,3 @@
-using System.Net.Sockets;
-using Npgsql;
-
 namespace EdgeSigner.AuditSink.Auditing;
 
 /// <summary>
@@ -22,17 +19,5 @@ public sealed class AuditStoreUnavailableException : Exception
     }
 
     /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the store is unreachable rather than the data wrong.</summary>
-    public static bool IsUnavailable(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException
-                || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool IsUnavailable(Exception? exception) => ServiceDefaults.DatabaseOutage.IsOutage(exception);
 }

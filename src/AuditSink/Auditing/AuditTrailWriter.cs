@@ -20,7 +20,8 @@ public sealed class AuditTrailWriter(AuditDbContext db, TimeProvider time)
     private static readonly SemaphoreSlim EmbeddedLock = new(1, 1);
 
     public Task<int> WriteAsync(IReadOnlyList<AdminActionRecorded> actions, CancellationToken cancellationToken) =>
-        AppendAsync(actions.Select(a => new TrailEntry(a.EventId, a.OccurredAt, TrailEntry.AdminAction, Truncate(a.Actor, 128),
+        AppendAsync(actions.Select(a => new TrailEntry(a.EventId, a.OccurredAt,
+            a.Action.StartsWith("security.", StringComparison.Ordinal) ? TrailEntry.SecurityEvent : TrailEntry.AdminAction, Truncate(a.Actor, 128),
             Truncate(a.SourceAddress, 64), Truncate(a.Action, 256), Truncate(a.Target, 256), Truncate(a.Outcome, 16), a.StatusCode,
             a.Before, a.After)).ToList(), cancellationToken);
 

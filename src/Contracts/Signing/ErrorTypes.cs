@@ -10,6 +10,9 @@ public static class ErrorTypes
     public const string IdempotencyConflict = "idempotency_conflict";
     public const string PayloadTooLarge = "payload_too_large";
     public const string RateLimited = "rate_limited";
+
+    /// <summary>Too many failed authentications from one address: it must wait (Retry-After) before trying again.</summary>
+    public const string AuthenticationThrottled = "authentication_throttled";
     public const string ServiceUnavailable = "service_unavailable";
     public const string SigningTimeout = "signing_timeout";
 

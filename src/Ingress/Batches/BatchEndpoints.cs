@@ -54,7 +54,7 @@ public static class BatchEndpoints
 
     public static async Task<Results<Accepted<Accepted>, ProblemHttpResult>> Submit(
         HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SignResultStore results, SigningKeyRegistry keys, FlagsState flags,
-        ISendEndpointProvider sendEndpoints, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
+        ISendEndpointProvider sendEndpoints, IBusControl bus, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
     {
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
         var maxPayload = flags.Current.EffectiveFor(tenantId).MaxPayloadSize;
@@ -97,6 +97,11 @@ public static class BatchEndpoints
         }
 
         var now = time.GetUtcNow();
+        if (BrokerCheck.Unavailable(bus) is { } brokerDown)
+        {
+            return brokerDown; // refused whole, before anything of it is recorded
+        }
+
         await results.EnsurePartitionsAsync(now, ct);
         var batch = new BatchRecord { BatchId = Guid.CreateVersion7(now), TenantId = tenantId, ItemCount = items.Count, CreatedAt = now };
         signer.Batches.Add(batch);

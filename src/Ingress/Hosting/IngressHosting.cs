@@ -9,6 +9,7 @@ using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.Observability;
 using EdgeSigner.Ingress.RateLimiting;
+using EdgeSigner.Ingress.Security;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults;
@@ -48,6 +49,9 @@ public static class IngressHosting
         builder.AddServiceDefaults();
         var services = builder.Services;
         services.AddSingleton<IngressMetrics>();
+        services.AddExceptionHandler<OutageExceptionHandler>();
+        services.AddOptions<AuthFailureOptions>().BindConfiguration(AuthFailureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuthFailureLimiter>();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -134,6 +138,8 @@ public static class IngressHosting
         app.UseStatusCodePages();
         app.MapServiceDefaults();
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), admin => admin.UseMiddleware<AdminAuditMiddleware>());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments("/admin"),
+            guarded => guarded.UseMiddleware<AuthFailureGuard>());
         app.UseAuthentication();
         app.UseAuthorization();
 

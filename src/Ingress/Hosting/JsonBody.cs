@@ -41,6 +41,11 @@ public static class JsonBody
         {
             return (null, TooLarge(maxBytes));
         }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel gave up on the body (too slow: under MinRequestBodyDataRate; cut short): its status, our problem body.
+            return (null, Problems.Create(ex.StatusCode, Problems.ErrorTypeOf(ex.StatusCode), "The request body could not be read in full: it was too slow or cut short."));
+        }
     }
 
     private static ProblemHttpResult TooLarge(long maxBytes) =>

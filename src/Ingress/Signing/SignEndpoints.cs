@@ -50,6 +50,7 @@ public static class SignEndpoints
         HttpRequest request,
         ClaimsPrincipal user,
         IRequestClient<SignRequested> signer,
+        IBusControl bus,
         SigningKeyRegistry keys,
         FlagsState flags,
         IOptions<SignApiOptions> api,
@@ -126,6 +127,11 @@ public static class SignEndpoints
                 Format = tbs.Format,
                 PayloadSize = input.Payload.Length,
             };
+        }
+
+        if (BrokerCheck.Unavailable(bus) is { } brokerDown)
+        {
+            return brokerDown;
         }
 
         Response<SignCompleted, SignRejected> response;

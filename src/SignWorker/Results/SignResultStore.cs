@@ -37,6 +37,7 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
     public async Task<bool> ClaimAsync(SignRequested request, string tbsHash, string worker, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        db.Database.AutoSavepointsEnabled = false; // one SaveChanges in its own transaction: no savepoint round trips
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (db.IsPostgres)
         {

@@ -140,12 +140,25 @@ public sealed class SignRequestHandler(
         var cpuAtStart = Environment.CpuUsage.TotalTime;
         var messages = context.Message.DistinctBy(m => m.Message.RequestId).ToList();
         var oneByOne = new List<ConsumeContext<SignRequested>>();
+        var deferred = new List<ConsumeContext<SignRequested>>();
         var candidates = new List<(ConsumeContext<SignRequested> Context, SigningKey Key, string TbsHash)>();
+        var batchStates = new Dictionary<Guid, BatchGate>();
         foreach (var item in messages)
         {
             var request = item.Message;
-            if (results.SupportsBulk && item.ResponseAddress is null && request.TbsDigest is { Length: 32 } && keys.TryGet(request.Kid, out var key)
-                && time.GetUtcNow() < request.Deadline && (request.BatchId is not { } batchId || await BatchIsOpenAsync(batchId, context.CancellationToken)))
+            var gate = request.BatchId is { } batchId
+                ? batchStates.TryGetValue(batchId, out var known) ? known : batchStates[batchId] = await BatchGateAsync(batchId, context.CancellationToken)
+                : BatchGate.Open;
+            if (gate == BatchGate.Submitting)
+            {
+                deferred.Add(item); // its batch is still being submitted (or its submission died): not this group's problem
+            }
+            else if (gate == BatchGate.Abandoned)
+            {
+                logger.LogWarning("Dropped item {ItemId} of batch {BatchId}: its submission was abandoned", request.ItemId, request.BatchId);
+            }
+            else if (results.SupportsBulk && item.ResponseAddress is null && request.TbsDigest is { Length: 32 } && keys.TryGet(request.Kid, out var key)
+                && time.GetUtcNow() < request.Deadline)
             {
                 candidates.Add((item, key, Convert.ToHexStringLower(request.TbsDigest)));
             }
@@ -183,6 +196,34 @@ public sealed class SignRequestHandler(
         foreach (var item in oneByOne)
         {
             await HandleAsync(item, batchItem: true);
+        }
+
+        if (deferred.Count > 0)
+        {
+            // Back to the end of the queue after a pause (the broker has no delayed delivery here): the copy is
+            // confirmed before this group is acknowledged, so nothing is lost, and the rest of the group goes on.
+            await Task.Delay(TimeSpan.FromSeconds(1), time, context.CancellationToken);
+            var queue = await context.GetSendEndpoint(context.ReceiveContext.InputAddress);
+            await Task.WhenAll(deferred.Select(d => queue.Send(d.Message, context.CancellationToken)));
+        }
+    }
+
+    private enum BatchGate
+    {
+        Open,
+        Submitting,
+        Abandoned,
+    }
+
+    private async Task<BatchGate> BatchGateAsync(Guid batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await BatchIsOpenAsync(batchId, cancellationToken) ? BatchGate.Open : BatchGate.Abandoned;
+        }
+        catch (ResultPendingException)
+        {
+            return BatchGate.Submitting;
         }
     }
 

@@ -27,7 +27,8 @@ public static class BatchScenario
         var lost = new List<double>();
         for (var run = 0; run < options.Runs; run++)
         {
-            await using var cluster = await Cluster.StartAsync(workers: 2, options.KmsBudget, TimeSpan.FromMilliseconds(options.KmsLatencyMs), options.KmsBudget);
+            await using var cluster = await Cluster.StartAsync(workers: 2, options.KmsBudget, TimeSpan.FromMilliseconds(options.KmsLatencyMs), options.KmsBudget,
+                warmUp: options.ClusterWarmUp);
             using var client = await cluster.TenantClientAsync("bench");
             idle.Add(await SteadySyncAsync(client, options.Measure * 2, CancellationToken.None));
 

@@ -20,7 +20,8 @@ public static class KmsBudgetScenario
         var kmsRates = new List<double>();
         for (var run = 0; run < options.Runs; run++)
         {
-            await using var cluster = await Cluster.StartAsync(workers: 2, options.KmsBudget, TimeSpan.FromMilliseconds(options.KmsLatencyMs), options.KmsBudget);
+            await using var cluster = await Cluster.StartAsync(workers: 2, options.KmsBudget, TimeSpan.FromMilliseconds(options.KmsLatencyMs), options.KmsBudget,
+                warmUp: options.ClusterWarmUp);
             using var client = await cluster.TenantClientAsync("bench");
             var body = new { payload = Convert.ToBase64String(new byte[100]), format = "raw" };
             var callsBefore = cluster.Kms.SignCalls;

@@ -17,7 +17,8 @@ public static class RejectionScenario
         var results = new Dictionary<string, List<double>>(StringComparer.Ordinal) { ["401"] = [], ["413"] = [], ["429"] = [], ["kestrel"] = [] };
         for (var run = 0; run < options.Runs; run++)
         {
-            await using (var cluster = await Cluster.StartAsync(workers: 1, kmsBudget: 100_000, kmsLatency: TimeSpan.Zero, kmsQuota: null))
+            await using (var cluster = await Cluster.StartAsync(workers: 1, kmsBudget: 100_000, kmsLatency: TimeSpan.Zero, kmsQuota: null,
+                new Dictionary<string, string> { ["EdgeSigner:AuthFailures:Burst"] = "1000000" }, options.ClusterWarmUp))
             {
                 using var stranger = cluster.Client("esk_unknown_0123456789abcdef0123456789");
                 using var tenant = await cluster.TenantClientAsync("bench");

@@ -23,7 +23,8 @@ public static class SyncScenario
         var ecdsa = new List<(double One, double All)>();
         for (var run = 0; run < options.Runs; run++)
         {
-            await using (var cluster = await Cluster.StartAsync(workers: 1, kmsBudget: 100_000, kmsLatency: TimeSpan.Zero, kmsQuota: null))
+            await using (var cluster = await Cluster.StartAsync(workers: 1, kmsBudget: 100_000, kmsLatency: TimeSpan.Zero, kmsQuota: null,
+                warmUp: options.ClusterWarmUp))
             {
                 using var client = await cluster.TenantClientAsync("bench");
                 var body = new { payload = Convert.ToBase64String(new byte[100]), format = "raw" };
