@@ -10,7 +10,7 @@ public sealed record BenchOptions
     public TimeSpan Measure { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>Load thrown away after a cluster starts, before anything is measured (the JIT settles).</summary>
-    public TimeSpan ClusterWarmUp { get; init; } = TimeSpan.FromSeconds(45);
+    public TimeSpan ClusterWarmUp { get; init; } = TimeSpan.FromSeconds(25);
     public int MaxConcurrency { get; init; } = 64;
     public int BatchItems { get; init; } = 100_000;
     public int AuditEvents { get; init; } = 50_000;

@@ -36,6 +36,13 @@ public sealed class LocalRabbitMq : IAsyncDisposable
 
         var home = Directory.CreateTempSubdirectory("edgesigner-rabbit-").FullName;
         await File.WriteAllTextAsync(Path.Combine(home, "enabled_plugins"), "[].");
+        // The node's own Erlang cookie, written before the server or the CLI could each make up a different one.
+        var cookie = Path.Combine(home, ".erlang.cookie");
+        await File.WriteAllTextAsync(cookie, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(cookie, UnixFileMode.UserRead);
+        }
         var broker = new LocalRabbitMq(home, $"edgesigner-{Guid.NewGuid().ToString("N")[..8]}@localhost", FreePort());
         var start = broker.Command("rabbitmq-server", "-detached");
         start.Environment["RABBITMQ_NODE_PORT"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -47,8 +54,19 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         start.Environment["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(home, "none-advanced.config");
         start.Environment["RABBITMQ_PID_FILE"] = Path.Combine(home, "pid");
         await RunAsync(start);
-        await broker.CtlAsync("await_startup", "--timeout", "90");
-        return broker;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            try
+            {
+                await broker.CtlAsync("await_startup", "--timeout", "90");
+                return broker;
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500); // the node is not registered yet
+            }
+        }
     }
 
     /// <summary>Stops the broker (its listener closes, every connection drops); the node stays, ready to start again.</summary>

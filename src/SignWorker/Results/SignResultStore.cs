@@ -91,10 +91,11 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
     /// Records the result, and for a batch item counts it as ended, in one transaction; true when this call recorded
     /// it (false: a redelivery, already recorded and counted). The batch's count is therefore exact.
     /// </summary>
+    /// <remarks><paramref name="completedAt"/> is the outcome event's timestamp, so that a replay can publish the same event again.</remarks>
     public async Task<bool> CompleteAsync(Guid requestId, Guid? batchId, string? signingMode, string? region, byte[]? signature, string? errorType,
-        string? errorMessage, CancellationToken cancellationToken)
+        string? errorMessage, DateTimeOffset completedAt, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = completedAt;
         var message = EdgeSigner.ServiceDefaults.TextLimits.Truncate(errorMessage, 1024);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var recorded = await db.Results.Where(r => r.RequestId == requestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
@@ -177,7 +178,8 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
     }
 
     /// <summary>One outcome for <see cref="CompleteManyAsync"/>: a signature, or an error type and message.</summary>
-    public sealed record Outcome(Guid RequestId, string? SigningMode, string? Region, byte[]? Signature, string? ErrorType, string? ErrorMessage);
+    public sealed record Outcome(Guid RequestId, string? SigningMode, string? Region, byte[]? Signature, string? ErrorType, string? ErrorMessage,
+        DateTimeOffset CompletedAt);
 
     /// <summary>
     /// <see cref="CompleteAsync"/> for many requests in one statement (PostgreSQL): records each outcome not yet
@@ -189,12 +191,12 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         var connection = await OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             WITH u AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[])
-                    AS t(request_id, signing_mode, region, signature, error_type, error_message)),
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::timestamptz[])
+                    AS t(request_id, signing_mode, region, signature, error_type, error_message, completed_at)),
             done AS (
                 UPDATE signer.sign_results r
                 SET signing_mode = u.signing_mode, region = u.region, signature = u.signature, error_type = u.error_type,
-                    error_message = u.error_message, completed_at = $7
+                    error_message = u.error_message, completed_at = u.completed_at
                 FROM u WHERE r.request_id = u.request_id AND r.completed_at IS NULL
                 RETURNING r.request_id, r.batch_id),
             counted AS (
@@ -212,7 +214,7 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
             outcomes.Select(o => o.Signature).ToArray(),
             outcomes.Select(o => o.ErrorType).ToArray(),
             outcomes.Select(o => EdgeSigner.ServiceDefaults.TextLimits.Truncate(o.ErrorMessage, 1024)).ToArray(),
-            time.GetUtcNow(),
+            outcomes.Select(o => o.CompletedAt).ToArray(),
         })
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });

@@ -28,6 +28,12 @@ public sealed class FlagsFetcher(
             {
                 logger.LogDebug("No ingress answered the flags request; keeping version {FlagsVersion}", state.Current.Version);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // An ingress that cannot read its flag store (PostgreSQL down) answers with a fault: keep what we have
+                // and ask again; this loop must outlive any outage, or the worker would stop with it.
+                logger.LogWarning("The flags request failed ({Reason}); keeping version {FlagsVersion}", ex.GetType().Name, state.Current.Version);
+            }
 
             await Task.Delay(interval, time, stoppingToken);
         }

@@ -101,7 +101,8 @@ public sealed class SignRequestHandler(
 
         var mode = log.SigningMode;
         var signatureRs = outcome.SignatureRs!;
-        await results.CompleteAsync(request.RequestId, request.BatchId, mode, outcome.Backend.Region, signatureRs, null, null, context.CancellationToken);
+        await results.CompleteAsync(request.RequestId, request.BatchId, mode, outcome.Backend.Region, signatureRs, null, null, log.Timestamp,
+            context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -120,7 +121,7 @@ public sealed class SignRequestHandler(
         }
 
         await Task.WhenAll(
-            context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = log }),
+            context.Publish(new SignSucceeded { EventId = EventIds.Outcome(log.RequestId), Log = log }),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, log)));
         await FinishBatchAsync(context);
         metrics.RecordOutcome(log);
@@ -177,10 +178,11 @@ public sealed class SignRequestHandler(
                 .Select(async c => (c.Context, Result: await SignClaimedAsync(c.Context, c.Key, c.TbsHash, batchItem: true, cpuAtStart))));
 
             await results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Context.Message.RequestId, s.Result.Log.SigningMode,
-                s.Result.Log.KmsRegion, s.Result.Outcome.SignatureRs, s.Result.Log.ErrorType, s.Result.Log.ErrorMessage)).ToList(), context.CancellationToken);
+                s.Result.Log.KmsRegion, s.Result.Outcome.SignatureRs, s.Result.Log.ErrorType, s.Result.Log.ErrorMessage, s.Result.Log.Timestamp)).ToList(),
+                context.CancellationToken);
             await Task.WhenAll(signed.SelectMany(s => s.Result.Log.Success
-                ? new[] { s.Context.Publish(new SignSucceeded { EventId = NewId.NextGuid(), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, s.Result.Log)) }
-                : [s.Context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, s.Result.Log))]));
+                ? new[] { s.Context.Publish(new SignSucceeded { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, s.Result.Log)) }
+                : [s.Context.Publish(new SignFailed { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, s.Result.Log))]));
             foreach (var s in signed)
             {
                 metrics.RecordOutcome(s.Result.Log);
@@ -273,12 +275,12 @@ public sealed class SignRequestHandler(
         if (record)
         {
             await results.CompleteAsync(context.Message.RequestId, context.Message.BatchId, log.SigningMode, log.KmsRegion, null, errorType, message,
-                context.CancellationToken);
+                log.Timestamp, context.CancellationToken);
         }
 
         var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message, TTotalMs = TotalMs(context.Message) };
         await Task.WhenAll(
-            context.Publish(new SignFailed { EventId = NewId.NextGuid(), Log = failed }),
+            context.Publish(new SignFailed { EventId = EventIds.Outcome(failed.RequestId), Log = failed }),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, failed)));
         if (context.ResponseAddress is not null)
         {
@@ -294,10 +296,27 @@ public sealed class SignRequestHandler(
         SignLog.Write(logger, "sign-worker", failed);
     }
 
-    /// <summary>Answers a redelivered request with its recorded result; no KMS call, no new events.</summary>
+    /// <summary>
+    /// Answers a redelivered request with its recorded result, without calling KMS again, and publishes its outcome
+    /// event again under the same event id: if the first publish was lost (the broker went away between recording
+    /// and publishing), the audit store gets it now; if not, it keeps the one row it has.
+    /// </summary>
     private async Task ReplayAsync(ConsumeContext<SignRequested> context, Data.SignResultRecord recorded)
     {
         logger.LogInformation("Replayed the recorded result of {RequestId} (a redelivery)", recorded.RequestId);
+        var request = context.Message;
+        var log = Log(request, recorded.TbsHash, null, recorded.SigningMode ?? SigningModes.CentralFallback, Environment.CpuUsage.TotalTime) with
+        {
+            Timestamp = recorded.CompletedAt!.Value,
+            Region = request.Region ?? recorded.Region ?? string.Empty,
+            KmsRegion = recorded.Region ?? string.Empty,
+            Success = recorded.Signature is not null,
+            ErrorType = recorded.ErrorType,
+            ErrorMessage = recorded.ErrorMessage,
+        };
+        await (log.Success
+            ? context.Publish(new SignSucceeded { EventId = EventIds.Outcome(recorded.RequestId), Log = log })
+            : context.Publish(new SignFailed { EventId = EventIds.Outcome(recorded.RequestId), Log = log }));
         if (context.ResponseAddress is null)
         {
             return;

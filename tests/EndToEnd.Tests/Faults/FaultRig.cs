@@ -176,6 +176,11 @@ public sealed class FaultRig : IAsyncDisposable
 
     public IReadOnlyCollection<SyncOutcome> SyncOutcomes => _sync;
 
+    /// <summary>The warnings and errors each service process logged, for a failing scenario's message.</summary>
+    public string Diagnostics() => string.Join('\n', new[] { ("ingress", Ingress), ("sink", AuditSink) }.Concat(Workers.Select((w, i) => ($"worker {i}", w)))
+        .SelectMany(p => p.Item2.Output.Where(l => l.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal)
+            || l.Contains("\"@l\":\"Fatal\"", StringComparison.Ordinal)).TakeLast(15).Select(l => $"{p.Item1}: {(l.Length > 400 ? l[..400] : l)}")));
+
     /// <summary>
     /// After the fault healed: waits (up to <paramref name="within"/>) for every accepted batch to complete and for
     /// the audit store to hold every result, then counts.
@@ -224,14 +229,15 @@ public sealed class FaultRig : IAsyncDisposable
 
         foreach (var batch in _batches.Where(b => b.Status != 202))
         {
+            // A batch not accepted is refused whole: each of its items counts once, as the client sent it.
             if (batch.Status == 0)
             {
-                noAnswer++;
+                noAnswer += batch.Items.Count;
             }
             else
             {
                 Assert.False(string.IsNullOrEmpty(batch.ErrorType), $"{scenario}: a refused batch without an error_type");
-                failedClearly++;
+                failedClearly += batch.Items.Count;
             }
         }
 
