@@ -6,6 +6,28 @@ namespace EdgeSigner.ServiceDefaults;
 /// <summary>Tells a database that cannot be reached (down, restarting, the network cut) from data that is wrong.</summary>
 public static class DatabaseOutage
 {
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or one it wraps) says the database or the message broker is unreachable:
+    /// what a consumer should wait out, message unacknowledged, rather than send to its error queue.
+    /// </summary>
+    public static bool IsOutageOfDatabaseOrBroker(Exception? exception) => IsOutage(exception) || IsBrokerOutage(exception);
+
+    /// <summary>Whether <paramref name="exception"/> (or one it wraps) comes from a lost or refused broker connection.</summary>
+    public static bool IsBrokerOutage(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            var type = e.GetType();
+            if (type.Namespace?.StartsWith("RabbitMQ.Client", StringComparison.Ordinal) == true
+                || (type.Namespace == "MassTransit" && type.Name.EndsWith("ConnectionException", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the database is unreachable.</summary>
     public static bool IsOutage(Exception? exception)
     {

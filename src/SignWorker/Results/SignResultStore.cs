@@ -177,6 +177,23 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         return claimed;
     }
 
+    /// <summary>
+    /// Gives up this worker's claims on requests it did not sign after all (a failure before the KMS call), so that a
+    /// retry, here or on another worker, takes them at once instead of waiting for the claims to expire.
+    /// </summary>
+    public async Task ReleaseClaimsAsync(IReadOnlyList<Guid> requestIds, string worker, CancellationToken cancellationToken)
+    {
+        if (requestIds.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var ids = requestIds.ToList();
+        await db.Results.Where(r => ids.Contains(r.RequestId) && r.ClaimedBy == worker && r.CompletedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.ClaimedUntil, now.AddTicks(-1)), cancellationToken);
+    }
+
     /// <summary>One outcome for <see cref="CompleteManyAsync"/>: a signature, or an error type and message.</summary>
     public sealed record Outcome(Guid RequestId, string? SigningMode, string? Region, byte[]? Signature, string? ErrorType, string? ErrorMessage,
         DateTimeOffset CompletedAt);

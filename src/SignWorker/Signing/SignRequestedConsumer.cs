@@ -92,7 +92,19 @@ public sealed class SignRequestHandler(
             return;
         }
 
-        var (log, outcome) = await SignClaimedAsync(context, key, tbsHash, batchItem, cpuAtStart);
+        (EdgeSignerLog Log, SignOutcome Outcome) signedResult;
+        try
+        {
+            signedResult = await SignClaimedAsync(context, key, tbsHash, batchItem, cpuAtStart);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Nothing was signed (the attempt could not be published): free the claim so the retry can take it now.
+            await results.ReleaseClaimsAsync([request.RequestId], breakers.Instance, CancellationToken.None);
+            throw;
+        }
+
+        var (log, outcome) = signedResult;
         if (!outcome.Success)
         {
             await RejectAsync(context, log, outcome.ErrorType!, outcome.ErrorMessage!, record: true);
@@ -174,12 +186,29 @@ public sealed class SignRequestHandler(
             var claimed = await results.ClaimManyAsync(candidates.Select(c => (c.Context.Message, c.TbsHash)).ToList(), breakers.Instance,
                 context.CancellationToken);
             oneByOne.AddRange(candidates.Where(c => !claimed.Contains(c.Context.Message.RequestId)).Select(c => c.Context));
-            var signed = await Task.WhenAll(candidates.Where(c => claimed.Contains(c.Context.Message.RequestId))
-                .Select(async c => (c.Context, Result: await SignClaimedAsync(c.Context, c.Key, c.TbsHash, batchItem: true, cpuAtStart))));
+            var signing = candidates.Where(c => claimed.Contains(c.Context.Message.RequestId))
+                .Select(async c => (c.Context, Result: await SignClaimedAsync(c.Context, c.Key, c.TbsHash, batchItem: true, cpuAtStart))).ToList();
+            try
+            {
+                await Task.WhenAll(signing);
+            }
+            catch (Exception) when (signing.Any(t => t.IsCompletedSuccessfully))
+            {
+                // Some items failed before their KMS call (the broker went away while publishing their attempt):
+                // keep what the others signed, free the rest for the retry, then let the retry policy see the failure.
+                var done = signing.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
+                await RecordAsync(done, context.CancellationToken);
+                await results.ReleaseClaimsAsync(claimed.Except(done.Select(d => d.Context.Message.RequestId)).ToList(), breakers.Instance, context.CancellationToken);
+                throw;
+            }
+            catch (Exception)
+            {
+                await results.ReleaseClaimsAsync(claimed.ToList(), breakers.Instance, context.CancellationToken);
+                throw;
+            }
 
-            await results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Context.Message.RequestId, s.Result.Log.SigningMode,
-                s.Result.Log.KmsRegion, s.Result.Outcome.SignatureRs, s.Result.Log.ErrorType, s.Result.Log.ErrorMessage, s.Result.Log.Timestamp)).ToList(),
-                context.CancellationToken);
+            var signed = signing.Select(t => t.Result).ToList();
+            await RecordAsync(signed, context.CancellationToken);
             await Task.WhenAll(signed.SelectMany(s => s.Result.Log.Success
                 ? new[] { s.Context.Publish(new SignSucceeded { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, s.Result.Log)) }
                 : [s.Context.Publish(new SignFailed { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, s.Result.Log))]));
@@ -228,6 +257,12 @@ public sealed class SignRequestHandler(
             return BatchGate.Submitting;
         }
     }
+
+    private Task<HashSet<Guid>> RecordAsync(IReadOnlyList<(ConsumeContext<SignRequested> Context, (EdgeSignerLog Log, SignOutcome Outcome) Result)> signed,
+        CancellationToken cancellationToken) =>
+        results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Context.Message.RequestId, s.Result.Log.SigningMode,
+            s.Result.Log.KmsRegion, s.Result.Outcome.SignatureRs, s.Result.Log.ErrorType, s.Result.Log.ErrorMessage, s.Result.Log.Timestamp)).ToList(),
+            cancellationToken);
 
     /// <summary>
     /// Signs a claimed request on the path the flags choose, publishing its attempt first; returns the request's

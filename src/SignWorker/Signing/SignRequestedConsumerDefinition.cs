@@ -25,11 +25,11 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
     /// </summary>
     internal static void ConfigureRetries(IReceiveEndpointConfigurator endpointConfigurator)
     {
-        // The result store unreachable (PostgreSQL down or restarting): wait it out, the message unacknowledged in
-        // its durable queue, rather than send it to the error queue after a few seconds.
+        // The result store or the broker unreachable (PostgreSQL or RabbitMQ down or restarting): wait it out, the
+        // message unacknowledged in its durable queue, rather than send it to the error queue after a few seconds.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsOutage);
+            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker);
             retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
                 intervalDelta: TimeSpan.FromMilliseconds(500));
         });
@@ -41,7 +41,7 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Ignore<Results.ResultPendingException>();
-            retry.Ignore<Exception>(ServiceDefaults.DatabaseOutage.IsOutage);
+            retry.Ignore<Exception>(ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker);
             retry.Ignore<ArgumentException>();
             retry.Ignore<FormatException>();
             retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));

@@ -176,6 +176,9 @@ public sealed class FaultRig : IAsyncDisposable
 
     public IReadOnlyCollection<SyncOutcome> SyncOutcomes => _sync;
 
+    /// <summary>After <see cref="CountAsync"/>: the log lines of a few results whose audit row is missing, if any.</summary>
+    public string MissingExplained { get; private set; } = string.Empty;
+
     /// <summary>The warnings and errors each service process logged, for a failing scenario's message.</summary>
     public string Diagnostics() => string.Join('\n', new[] { ("ingress", Ingress), ("sink", AuditSink) }.Concat(Workers.Select((w, i) => ($"worker {i}", w)))
         .SelectMany(p => p.Item2.Output.Where(l => l.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal)
@@ -275,6 +278,17 @@ public sealed class FaultRig : IAsyncDisposable
                     GROUP BY request_id HAVING count(*) > 1) d
                     """)),
             r => r.Item1 == 0 || deadline.Elapsed > within, within + TimeSpan.FromSeconds(5), $"{scenario}: the audit rows of every result");
+        if (missing > 0)
+        {
+            // Say which ones, and what each service logged about them, so a failure can be understood.
+            var ids = (await Sql.QueryAsync(Postgres, """
+                SELECT r.request_id::text FROM signer.sign_results r WHERE r.signature IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM audit.sign_events e WHERE e.request_id = r.request_id AND e.event_type = 'edge_sign_success') LIMIT 3
+                """)).Select(r => (string)r[0]!).ToList();
+            MissingExplained = string.Join('\n', ids.SelectMany(id => _processes.SelectMany(p => p.Output.Where(l => l.Contains(id, StringComparison.Ordinal)))
+                .Select(l => l.Length > 300 ? l[..300] : l).Prepend($"-- {id}")));
+        }
+
         var sent = _sync.Count + _batches.Sum(b => b.Items.Count);
         var acceptedCount = _sync.Count(s => s.Status == 200) + accepted.Sum(b => b.Items.Count);
         return new FaultReport(scenario, sent, acceptedCount, completed, failedClearly, noAnswer, lost, signedTwice, missing, duplicated,
