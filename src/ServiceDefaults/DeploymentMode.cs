@@ -15,6 +15,28 @@ public static class DeploymentMode
         !string.IsNullOrWhiteSpace(configuration.GetConnectionString(RabbitMqConnectionName));
 
     /// <summary>The Npgsql connection string, or null when the embedded store is used.</summary>
-    public static string? PostgresConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString(AuditConnectionName) is { Length: > 0 } value ? value : null;
+    /// <summary>
+    /// <c>ConnectionStrings:Audit</c>, with a connection pool of at most <see cref="DefaultMaxPoolSize"/> per process
+    /// unless the string sets <c>Maximum Pool Size</c> itself: Npgsql's default of 100 per pool, times the services
+    /// and their pools, exceeds PostgreSQL's default of 100 connections, and under load the server then refuses
+    /// connections ("remaining connection slots are reserved"). With the bound, load waits for a pooled connection.
+    /// </summary>
+    public static string? PostgresConnectionString(IConfiguration configuration)
+    {
+        if (configuration.GetConnectionString(AuditConnectionName) is not { Length: > 0 } value)
+        {
+            return null;
+        }
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(value);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(value, @"(^|;)\s*(Maximum\s*Pool\s*Size|MaxPoolSize)\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Connections per pool unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 10;
 }

@@ -5,6 +5,12 @@ using EdgeSigner.Benchmarks;
 // (EDGESIGNER_TEST_RABBITMQ, EDGESIGNER_TEST_POSTGRES; scripts/benchmark.sh sets them up and runs this).
 try
 {
+    if (args is ["--replot", var reportJson, var png])
+    {
+        EdgeSigner.Benchmarks.Reporting.Plot.FromReport(reportJson, png);
+        return 0;
+    }
+
     var options = BenchOptions.Parse(args);
     var report = await BenchmarkRun.RunAsync(options, Console.Out);
     Console.WriteLine();
