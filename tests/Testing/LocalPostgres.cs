@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace EdgeSigner.Testing;
@@ -42,7 +40,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         }
 
         var dataDir = Directory.CreateTempSubdirectory("edgesigner-pg-").FullName;
-        var server = new LocalPostgres(bin, dataDir, FreePort());
+        var server = new LocalPostgres(bin, dataDir, LocalProcesses.FreePort());
         await RunAsync("chown", "postgres:postgres", dataDir, asPostgres: false);
         await RunAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         await server.StartServerAsync();
@@ -73,7 +71,7 @@ public sealed class LocalPostgres : IAsyncDisposable
     private static async Task RunAsync(string program, string[] arguments, bool asPostgres)
     {
         var root = Environment.UserName == "root";
-        var start = new ProcessStartInfo(asPostgres && root ? "runuser" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(asPostgres && root ? "runuser" : program);
         if (asPostgres && root)
         {
             foreach (var a in new[] { "-u", "postgres", "--", program })
@@ -87,21 +85,7 @@ public sealed class LocalPostgres : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await error}{await output}");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        await LocalProcesses.RunAsync(start);
     }
 
     public async ValueTask DisposeAsync()

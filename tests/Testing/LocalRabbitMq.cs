@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace EdgeSigner.Testing;
 
@@ -43,17 +41,17 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         {
             File.SetUnixFileMode(cookie, UnixFileMode.UserRead);
         }
-        var broker = new LocalRabbitMq(home, $"edgesigner-{Guid.NewGuid().ToString("N")[..8]}@localhost", FreePort());
+        var broker = new LocalRabbitMq(home, $"edgesigner-{Guid.NewGuid().ToString("N")[..8]}@localhost", LocalProcesses.FreePort());
         var start = broker.Command("rabbitmq-server", "-detached");
         start.Environment["RABBITMQ_NODE_PORT"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["RABBITMQ_DIST_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["RABBITMQ_DIST_PORT"] = LocalProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["RABBITMQ_MNESIA_BASE"] = Path.Combine(home, "mnesia");
         start.Environment["RABBITMQ_LOG_BASE"] = Path.Combine(home, "log");
         start.Environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(home, "enabled_plugins");
         start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(home, "none");
         start.Environment["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(home, "none-advanced.config");
         start.Environment["RABBITMQ_PID_FILE"] = Path.Combine(home, "pid");
-        await RunAsync(start);
+        await LocalProcesses.RunAsync(start);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
@@ -74,7 +72,7 @@ public sealed class LocalRabbitMq : IAsyncDisposable
 
     public Task StartBrokerAsync() => CtlAsync("start_app");
 
-    private Task CtlAsync(params string[] arguments) => RunAsync(Command("rabbitmqctl", ["-n", _node, .. arguments]));
+    private Task CtlAsync(params string[] arguments) => LocalProcesses.RunAsync(Command("rabbitmqctl", ["-n", _node, .. arguments]));
 
     private ProcessStartInfo Command(string program, params string[] arguments)
     {
@@ -87,25 +85,6 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         start.Environment["HOME"] = _home; // its own Erlang cookie
         start.Environment["RABBITMQ_NODENAME"] = _node;
         return start;
-    }
-
-    private static async Task RunAsync(ProcessStartInfo start)
-    {
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{start.FileName} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}): {await error}{await output}");
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace EdgeSigner.Testing;
 
@@ -39,7 +37,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{assemblyName}.dll is not in the test output.", dll);
         }
 
-        var port = FreePort();
+        var port = LocalProcesses.FreePort();
         var workingDirectory = Directory.CreateTempSubdirectory("edgesigner-process-").FullName;
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
@@ -105,13 +103,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -25,13 +25,23 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
     /// </summary>
     internal static void ConfigureRetries(IReceiveEndpointConfigurator endpointConfigurator)
     {
-        // The result store or the broker unreachable (PostgreSQL or RabbitMQ down or restarting): wait it out, the
-        // message unacknowledged in its durable queue, rather than send it to the error queue after a few seconds.
+        // The result store unreachable (PostgreSQL down or restarting): wait it out, the message unacknowledged in its
+        // durable queue, rather than send it to the error queue after a few seconds.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker);
+            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsOutage);
             retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
                 intervalDelta: TimeSpan.FromMilliseconds(500));
+        });
+
+        // The broker gone: retry for about a minute, not for ever. A message whose channel died is redelivered on a
+        // new one anyway (it was never acknowledged); retrying it without end would hold a consumer slot on a dead
+        // channel.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsBrokerOutage);
+            retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10),
+                TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15));
         });
         endpointConfigurator.UseMessageRetry(retry =>
         {

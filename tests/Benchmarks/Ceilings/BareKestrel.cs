@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -25,7 +23,7 @@ public sealed class BareKestrel : IAsyncDisposable
 
     public static async Task<BareKestrel> StartAsync()
     {
-        var port = FreePort();
+        var port = EdgeSigner.Testing.LocalProcesses.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -38,13 +36,6 @@ public sealed class BareKestrel : IAsyncDisposable
         });
         await app.StartAsync();
         return new BareKestrel(app, $"http://127.0.0.1:{port}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
