@@ -40,7 +40,7 @@ public sealed class BadInputTests(Xunit.Abstractions.ITestOutputHelper output) :
 
     public static readonly Gen<BadRequest> Requests = Gen.OneOf(
         // Broken JSON: a valid body cut short, random text, random bytes as Latin-1.
-        Gen.Select(Gen.Int[1, 37], Gen.OneOf(Paths), (cut, path) =>
+        Gen.Select(Gen.Int[1, 36], Gen.OneOf(Paths), (cut, path) =>
             new BadRequest("broken json", path, false, """{"payload":"aGVsbG8=","format":"raw"}"""[..cut])),
         Gen.Select(Junk, Gen.OneOf(Paths), (junk, path) => new BadRequest("not json", path, false, junk)),
         // Deeply nested JSON.

@@ -135,9 +135,18 @@ public static class SignEndpoints
         }
 
         Response<SignCompleted, SignRejected> response;
+        // The request timeout covers the wait for the answer; this also bounds the send, which waits for the broker
+        // while its connection is being re-established: the caller gets an answer by the deadline, whatever happens.
+        using var deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadlineSource.CancelAfter(TimeSpan.FromMilliseconds(api.Value.SyncTimeoutMs + 1000));
         try
         {
-            response = await signer.GetResponse<SignCompleted, SignRejected>(message, ct, RequestTimeout.After(ms: api.Value.SyncTimeoutMs));
+            response = await signer.GetResponse<SignCompleted, SignRejected>(message, deadlineSource.Token, RequestTimeout.After(ms: api.Value.SyncTimeoutMs));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable,
+                "The message broker did not take the request in time; try again shortly.", requestId.ToString());
         }
         catch (RequestTimeoutException)
         {
