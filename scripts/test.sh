@@ -106,6 +106,13 @@ status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -E '^[[:space:]]+Passed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
 failed=$(grep -E '^[[:space:]]+Failed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
+# The failures again, at the very end where a truncated CI log still shows them: each test's name and message.
+if [ "${failed:-0}" != 0 ]; then
+  log "failed tests:"
+  awk '/^[[:space:]]+Failed [A-Za-z_]/ {show = 1; n = 0}
+       /^[[:space:]]+Stack Trace:/ {show = 0}
+       show && n < 25 {print; n++}' "$results"
+fi
 rm -f "$results"
 echo "$passed passed, $failed failed"
 if [ "$status" = 0 ] && [ "$passed" = 0 ]; then log "ERROR: no test ran"; exit 1; fi

@@ -82,6 +82,8 @@ public static class SignWorkerHosting
         }
 
         services.AddHostedService<CircuitBreakerStatusReporter>();
+        services.AddSingleton<OutcomeOutbox>(); // active where the store is PostgreSQL (an NpgsqlDataSource is registered)
+        services.AddHostedService(sp => sp.GetRequiredService<OutcomeOutbox>());
         return services;
     }
 

@@ -14,8 +14,9 @@ namespace EdgeSigner.SignWorker.Observability;
 /// The worker's meter (<c>EdgeSigner.SignWorker</c>), in Prometheus as: <c>edgesigner_sign_requests_total</c> (by
 /// signing mode, region, tenant, outcome and error type), <c>edgesigner_sign_duration_seconds</c> (by signing mode,
 /// region, outcome), <c>edgesigner_kms_requests_total</c> (by key, region, operation, outcome),
-/// <c>edgesigner_kms_cost_usd_total</c> (by operation), <c>edgesigner_kms_budget_per_second</c> (by region) and
-/// <c>edgesigner_circuit_breaker_state</c> (by key and region: 0 closed, 1 half-open, 2 open).
+/// <c>edgesigner_kms_cost_usd_total</c> (by operation), <c>edgesigner_kms_budget_per_second</c> (by region),
+/// <c>edgesigner_circuit_breaker_state</c> (by key and region: 0 closed, 1 half-open, 2 open) and
+/// <c>edgesigner_outbox_republished_total</c>.
 /// </summary>
 public sealed class SignerMetrics
 {
@@ -26,6 +27,7 @@ public sealed class SignerMetrics
     private readonly Histogram<double> _signDuration;
     private readonly Counter<long> _kmsRequests;
     private readonly Counter<double> _kmsCost;
+    private readonly Counter<long> _outboxRepublished;
     private readonly double _pricePerRequest;
 
     public SignerMetrics(IMeterFactory meters, KmsCircuitBreakers breakers, SigningKeyRegistry keys,
@@ -40,6 +42,8 @@ public sealed class SignerMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _kmsRequests = meter.CreateCounter<long>("edgesigner.kms.requests", description: "Calls to AWS KMS, by outcome.");
         _kmsCost = meter.CreateCounter<double>("edgesigner.kms.cost.usd", description: "KMS requests × the configured price, in US dollars.");
+        _outboxRepublished = meter.CreateCounter<long>("edgesigner.outbox.republished",
+            description: "Outcome events published from the outbox because the worker's own publish was not confirmed.");
         meter.CreateObservableGauge("edgesigner.kms.budget_per_second", () => keys.Keys
             .SelectMany(k => k.AllBackends).OfType<KmsSigner>().Select(b => b.Region).Distinct(StringComparer.Ordinal)
             .Select(region => new Measurement<double>(budget.Value.Enabled ? budget.Value.RateFor(region) : 0, new KeyValuePair<string, object?>("region", region))),
@@ -91,4 +95,7 @@ public sealed class SignerMetrics
             new KeyValuePair<string, object?>("outcome", outcome));
         _kmsCost.Add(_pricePerRequest, new KeyValuePair<string, object?>("operation", operation));
     }
+
+    /// <summary>Outcome events the outbox published because the worker's own publish was not confirmed.</summary>
+    public void RecordOutboxRepublished(int count) => _outboxRepublished.Add(count);
 }

@@ -1,3 +1,4 @@
+using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.Data;
 using Microsoft.EntityFrameworkCore;
@@ -89,22 +90,27 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
 
     /// <summary>
     /// Records the result, and for a batch item counts it as ended, in one transaction; true when this call recorded
-    /// it (false: a redelivery, already recorded and counted). The batch's count is therefore exact.
+    /// it (false: a redelivery, already recorded and counted). The batch's count is therefore exact. In PostgreSQL
+    /// the same statement puts the outcome event in the outbox (<see cref="OutcomeOutbox"/>).
     /// </summary>
-    /// <remarks><paramref name="completedAt"/> is the outcome event's timestamp, so that a replay can publish the same event again.</remarks>
-    public async Task<bool> CompleteAsync(Guid requestId, Guid? batchId, string? signingMode, string? region, byte[]? signature, string? errorType,
-        string? errorMessage, DateTimeOffset completedAt, CancellationToken cancellationToken)
+    public async Task<bool> CompleteAsync(Outcome outcome, Guid? batchId, CancellationToken cancellationToken)
     {
-        var now = completedAt;
-        var message = EdgeSigner.ServiceDefaults.TextLimits.Truncate(errorMessage, 1024);
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (SupportsBulk)
+        {
+            return (await CompleteManyAsync([outcome], cancellationToken)).Count > 0;
+        }
+
+        var log = outcome.Log;
+        var message = EdgeSigner.ServiceDefaults.TextLimits.Truncate(log.ErrorMessage, 1024);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var recorded = await db.Results.Where(r => r.RequestId == requestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.SigningMode, signingMode)
-            .SetProperty(r => r.Region, region)
-            .SetProperty(r => r.Signature, signature)
-            .SetProperty(r => r.ErrorType, errorType)
+        var recorded = await db.Results.Where(r => r.RequestId == log.RequestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.SigningMode, log.SigningMode)
+            .SetProperty(r => r.Region, log.KmsRegion)
+            .SetProperty(r => r.Signature, outcome.Signature)
+            .SetProperty(r => r.ErrorType, log.ErrorType)
             .SetProperty(r => r.ErrorMessage, message)
-            .SetProperty(r => r.CompletedAt, now), cancellationToken);
+            .SetProperty(r => r.CompletedAt, log.Timestamp), cancellationToken);
         if (recorded > 0 && batchId is { } batch)
         {
             await db.Batches.Where(b => b.BatchId == batch && b.State == BatchStates.Accepted)
@@ -194,13 +200,16 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
             .ExecuteUpdateAsync(u => u.SetProperty(r => r.ClaimedUntil, now.AddTicks(-1)), cancellationToken);
     }
 
-    /// <summary>One outcome for <see cref="CompleteManyAsync"/>: a signature, or an error type and message.</summary>
-    public sealed record Outcome(Guid RequestId, string? SigningMode, string? Region, byte[]? Signature, string? ErrorType, string? ErrorMessage,
-        DateTimeOffset CompletedAt);
+    /// <summary>
+    /// One outcome to record: the request's final log (its outcome event's, whose timestamp becomes the result's
+    /// completion time) and the signature, if it was signed.
+    /// </summary>
+    public sealed record Outcome(EdgeSignerLog Log, byte[]? Signature);
 
     /// <summary>
     /// <see cref="CompleteAsync"/> for many requests in one statement (PostgreSQL): records each outcome not yet
-    /// recorded and counts it as ended in its batch, atomically. Returns the ids this call recorded.
+    /// recorded, counts it as ended in its batch and puts its outcome event in the outbox, atomically. Returns the
+    /// ids this call recorded.
     /// </summary>
     public async Task<HashSet<Guid>> CompleteManyAsync(IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken)
     {
@@ -208,8 +217,8 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         var connection = await OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             WITH u AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::timestamptz[])
-                    AS t(request_id, signing_mode, region, signature, error_type, error_message, completed_at)),
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+                    AS t(request_id, signing_mode, region, signature, error_type, error_message, completed_at, log)),
             done AS (
                 UPDATE signer.sign_results r
                 SET signing_mode = u.signing_mode, region = u.region, signature = u.signature, error_type = u.error_type,
@@ -220,18 +229,23 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
                 UPDATE signer.batches b SET ended = b.ended + d.n
                 FROM (SELECT batch_id, count(*)::int AS n FROM done WHERE batch_id IS NOT NULL GROUP BY batch_id) d
                 WHERE b.batch_id = d.batch_id AND b.state = 'accepted'
-                RETURNING b.batch_id)
+                RETURNING b.batch_id),
+            outboxed AS (
+                INSERT INTO signer.outcome_outbox (request_id, completed_at, log)
+                SELECT u.request_id, u.completed_at, u.log FROM u JOIN done d ON d.request_id = u.request_id
+                ON CONFLICT (request_id) DO NOTHING)
             SELECT request_id FROM done
             """, connection);
         foreach (var value in new object?[]
         {
-            outcomes.Select(o => o.RequestId).ToArray(),
-            outcomes.Select(o => o.SigningMode).ToArray(),
-            outcomes.Select(o => o.Region).ToArray(),
+            outcomes.Select(o => o.Log.RequestId).ToArray(),
+            outcomes.Select(o => o.Log.SigningMode).ToArray(),
+            outcomes.Select(o => o.Log.KmsRegion).ToArray(),
             outcomes.Select(o => o.Signature).ToArray(),
-            outcomes.Select(o => o.ErrorType).ToArray(),
-            outcomes.Select(o => EdgeSigner.ServiceDefaults.TextLimits.Truncate(o.ErrorMessage, 1024)).ToArray(),
-            outcomes.Select(o => o.CompletedAt).ToArray(),
+            outcomes.Select(o => o.Log.ErrorType).ToArray(),
+            outcomes.Select(o => EdgeSigner.ServiceDefaults.TextLimits.Truncate(o.Log.ErrorMessage, 1024)).ToArray(),
+            outcomes.Select(o => o.Log.Timestamp).ToArray(),
+            outcomes.Select(o => OutcomeOutbox.Serialize(o.Log)).ToArray(),
         })
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });

@@ -38,6 +38,7 @@ public sealed class SignRequestHandler(
     FlagsState flags,
     FallbackSigner signer,
     SignResultStore results,
+    OutcomeOutbox outbox,
     KmsCircuitBreakers breakers,
     SignerMetrics metrics,
     TimeProvider time,
@@ -113,8 +114,7 @@ public sealed class SignRequestHandler(
 
         var mode = log.SigningMode;
         var signatureRs = outcome.SignatureRs!;
-        await results.CompleteAsync(request.RequestId, request.BatchId, mode, outcome.Backend.Region, signatureRs, null, null, log.Timestamp,
-            context.CancellationToken);
+        await results.CompleteAsync(new SignResultStore.Outcome(log, signatureRs), request.BatchId, context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -133,8 +133,9 @@ public sealed class SignRequestHandler(
         }
 
         await Task.WhenAll(
-            context.Publish(new SignSucceeded { EventId = EventIds.Outcome(log.RequestId), Log = log }),
+            OutcomeOutbox.PublishAsync(context, log),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, log)));
+        outbox.Published(log.RequestId);
         await FinishBatchAsync(context);
         metrics.RecordOutcome(log);
         SignLog.Write(logger, "sign-worker", log);
@@ -209,11 +210,14 @@ public sealed class SignRequestHandler(
 
             var signed = signing.Select(t => t.Result).ToList();
             await RecordAsync(signed, context.CancellationToken);
-            await Task.WhenAll(signed.SelectMany(s => s.Result.Log.Success
-                ? new[] { s.Context.Publish(new SignSucceeded { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, s.Result.Log)) }
-                : [s.Context.Publish(new SignFailed { EventId = EventIds.Outcome(s.Result.Log.RequestId), Log = s.Result.Log }), s.Context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, s.Result.Log))]));
+            await Task.WhenAll(signed.SelectMany(s => new[]
+            {
+                OutcomeOutbox.PublishAsync(s.Context, s.Result.Log),
+                s.Context.Publish(AnalyticsEvent.From(s.Result.Log.Success ? AnalyticsEvent.Success : AnalyticsEvent.Failure, s.Result.Log)),
+            }));
             foreach (var s in signed)
             {
+                outbox.Published(s.Result.Log.RequestId);
                 metrics.RecordOutcome(s.Result.Log);
                 SignLog.Write(logger, "sign-worker", s.Result.Log);
             }
@@ -260,9 +264,7 @@ public sealed class SignRequestHandler(
 
     private Task<HashSet<Guid>> RecordAsync(IReadOnlyList<(ConsumeContext<SignRequested> Context, (EdgeSignerLog Log, SignOutcome Outcome) Result)> signed,
         CancellationToken cancellationToken) =>
-        results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Context.Message.RequestId, s.Result.Log.SigningMode,
-            s.Result.Log.KmsRegion, s.Result.Outcome.SignatureRs, s.Result.Log.ErrorType, s.Result.Log.ErrorMessage, s.Result.Log.Timestamp)).ToList(),
-            cancellationToken);
+        results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Result.Log, s.Result.Outcome.SignatureRs)).ToList(), cancellationToken);
 
     /// <summary>
     /// Signs a claimed request on the path the flags choose, publishing its attempt first; returns the request's
@@ -307,16 +309,20 @@ public sealed class SignRequestHandler(
 
     private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record = false)
     {
+        var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message, TTotalMs = TotalMs(context.Message) };
         if (record)
         {
-            await results.CompleteAsync(context.Message.RequestId, context.Message.BatchId, log.SigningMode, log.KmsRegion, null, errorType, message,
-                log.Timestamp, context.CancellationToken);
+            await results.CompleteAsync(new SignResultStore.Outcome(failed, null), context.Message.BatchId, context.CancellationToken);
         }
 
-        var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message, TTotalMs = TotalMs(context.Message) };
         await Task.WhenAll(
-            context.Publish(new SignFailed { EventId = EventIds.Outcome(failed.RequestId), Log = failed }),
+            OutcomeOutbox.PublishAsync(context, failed),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, failed)));
+        if (record)
+        {
+            outbox.Published(failed.RequestId);
+        }
+
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message, Log = failed });
@@ -332,9 +338,9 @@ public sealed class SignRequestHandler(
     }
 
     /// <summary>
-    /// Answers a redelivered request with its recorded result, without calling KMS again, and publishes its outcome
-    /// event again under the same event id: if the first publish was lost (the broker went away between recording
-    /// and publishing), the audit store gets it now; if not, it keeps the one row it has.
+    /// Answers a redelivered request with its recorded result, without calling KMS again. Its outcome event is the
+    /// outbox's to publish (<see cref="OutcomeOutbox"/>); without an outbox (embedded mode) it is published again
+    /// here under the same event id, and the audit store keeps the one row it has.
     /// </summary>
     private async Task ReplayAsync(ConsumeContext<SignRequested> context, Data.SignResultRecord recorded)
     {
@@ -349,9 +355,11 @@ public sealed class SignRequestHandler(
             ErrorType = recorded.ErrorType,
             ErrorMessage = recorded.ErrorMessage,
         };
-        await (log.Success
-            ? context.Publish(new SignSucceeded { EventId = EventIds.Outcome(recorded.RequestId), Log = log })
-            : context.Publish(new SignFailed { EventId = EventIds.Outcome(recorded.RequestId), Log = log }));
+        if (!outbox.Enabled)
+        {
+            await OutcomeOutbox.PublishAsync(context, log);
+        }
+
         if (context.ResponseAddress is null)
         {
             return;

@@ -179,6 +179,9 @@ public sealed class FaultRig : IAsyncDisposable
     /// <summary>After <see cref="CountAsync"/>: the log lines of a few results whose audit row is missing, if any.</summary>
     public string MissingExplained { get; private set; } = string.Empty;
 
+    /// <summary>How many lines of the service processes' output contain <paramref name="text"/>.</summary>
+    public int LinesContaining(string text) => _processes.Sum(p => p.Output.Count(l => l.Contains(text, StringComparison.Ordinal)));
+
     /// <summary>The warnings and errors each service process logged, for a failing scenario's message.</summary>
     public string Diagnostics() => string.Join('\n', new[] { ("ingress", Ingress), ("sink", AuditSink) }.Concat(Workers.Select((w, i) => ($"worker {i}", w)))
         .SelectMany(p => p.Item2.Output.Where(l => l.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal)
