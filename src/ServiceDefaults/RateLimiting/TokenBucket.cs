@@ -21,17 +21,21 @@ public readonly record struct TokenBucket(double Tokens, DateTimeOffset UpdatedA
         return new TokenBucket(refilled, now);
     }
 
-    /// <summary>Takes up to <paramref name="wanted"/> whole tokens; returns how many it got and the bucket after.</summary>
-    public (int Granted, TokenBucket Next) Take(DateTimeOffset now, double rate, double burst, int wanted = 1)
+    /// <summary>
+    /// Takes up to <paramref name="wanted"/> whole tokens, leaving <paramref name="reserve"/> tokens in the bucket
+    /// (for callers that take before this one: the KMS budget keeps a reserve for synchronous requests); returns
+    /// how many it got and the bucket after.
+    /// </summary>
+    public (int Granted, TokenBucket Next) Take(DateTimeOffset now, double rate, double burst, int wanted = 1, double reserve = 0)
     {
         var refilled = Refill(now, rate, burst);
-        var granted = (int)Math.Min(wanted, Math.Floor(refilled.Tokens));
-        return (Math.Max(0, granted), refilled with { Tokens = refilled.Tokens - Math.Max(0, granted) });
+        var granted = Math.Max(0, (int)Math.Min(wanted, Math.Floor(refilled.Tokens - reserve)));
+        return (granted, refilled with { Tokens = refilled.Tokens - granted });
     }
 
-    /// <summary>How long until one whole token is there.</summary>
-    public TimeSpan TimeUntilToken(double rate) =>
-        Tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - Tokens) / rate);
+    /// <summary>How long until <paramref name="count"/> whole tokens are there above <paramref name="reserve"/>.</summary>
+    public TimeSpan TimeUntilToken(double rate, double reserve = 0, int count = 1) =>
+        Tokens >= reserve + count ? TimeSpan.Zero : TimeSpan.FromSeconds((reserve + count - Tokens) / rate);
 
     /// <summary>How long until the bucket is full again.</summary>
     public TimeSpan TimeUntilFull(double rate, double burst) =>

@@ -67,6 +67,7 @@ public static class SignWorkerHosting
         services.AddSingleton<KmsCircuitBreakers>();
         services.AddSingleton<SignerMetrics>();
         services.AddSingleton<FallbackSigner>();
+        services.AddSingleton<SyncFirst>();
         services.AddOptions<KmsBudgetOptions>().BindConfiguration(KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KmsBudget>();
         if (postgres is null)

@@ -9,11 +9,23 @@ namespace EdgeSigner.SignWorker.RateLimiting;
 /// <see cref="LeaseTtl"/> is dropped, so a worker never sits on budget the others could use and the sum of all
 /// workers never exceeds the rate plus a small burst.
 /// </summary>
+/// <remarks>
+/// Synchronous requests first, across all workers: low-priority callers (batch items) lease only tokens above a
+/// reserve of one lease block in the shared bucket, and only while no synchronous caller of this worker waits.
+/// A synchronous caller may take the reserve, a few tokens at a time, kept for synchronous callers of its worker.
+/// So a batch running at the full budget on one worker still leaves a synchronous request on another one its
+/// token at once, and the batch gets whatever the synchronous traffic leaves.
+/// </remarks>
 public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> options, TimeProvider time) : IDisposable
 {
     private sealed class Lease : IDisposable
     {
+        /// <summary>Tokens any caller may spend.</summary>
         public int Tokens;
+
+        /// <summary>Tokens taken from the reserve: for synchronous callers only.</summary>
+        public int UrgentTokens;
+
         public DateTimeOffset Expires;
         public readonly SemaphoreSlim Gate = new(1, 1);
 
@@ -31,7 +43,7 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
     /// <summary>
     /// Waits for one KMS call's worth of budget in <paramref name="region"/>; false when none comes before
     /// <paramref name="waitUntil"/> (the caller then falls back, or fails with a clear error). A low-priority caller
-    /// (a batch item) takes budget only while no synchronous request of this worker is waiting for it.
+    /// (a batch item) takes only what synchronous callers leave (see the remarks on <see cref="KmsBudget"/>).
     /// </summary>
     public async Task<bool> AcquireAsync(string region, DateTimeOffset waitUntil, CancellationToken cancellationToken, bool lowPriority = false)
     {
@@ -61,51 +73,73 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
 
     private async Task<bool> AcquireAsync(string region, Lease lease, DateTimeOffset waitUntil, bool lowPriority, CancellationToken cancellationToken)
     {
+        var rate = options.Value.RateFor(region);
+        var burst = options.Value.BurstFor(region);
+        var block = options.Value.LeaseSizeFor(region);
         while (true)
         {
+            TimeSpan wait;
             if (lowPriority && Volatile.Read(ref lease.UrgentWaiting) > 0)
             {
-                if (time.GetUtcNow() + TimeSpan.FromMilliseconds(5) > waitUntil)
-                {
-                    return false;
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(5), time, cancellationToken);
-                continue;
+                wait = TimeSpan.FromMilliseconds(2);
             }
-
-            if (TryTake(lease))
+            else if (TryTake(lease, lowPriority))
             {
                 return true;
             }
-
-            TimeSpan wait;
-            await lease.Gate.WaitAsync(cancellationToken);
-            try
+            else
             {
-                if (TryTake(lease))
+                await lease.Gate.WaitAsync(cancellationToken);
+                try
                 {
-                    return true;
-                }
-
-                var (granted, waitFor) = await store.LeaseAsync(region, options.Value.RateFor(region), options.Value.BurstFor(region),
-                    options.Value.LeaseSizeFor(region), cancellationToken);
-                if (granted > 0)
-                {
-                    lock (_gate)
+                    if (TryTake(lease, lowPriority))
                     {
-                        lease.Tokens = granted;
-                        lease.Expires = time.GetUtcNow() + LeaseTtl;
+                        return true;
                     }
 
-                    continue;
-                }
+                    if (lowPriority && Volatile.Read(ref lease.UrgentWaiting) > 0)
+                    {
+                        wait = TimeSpan.FromMilliseconds(2); // a synchronous caller came while this one waited for the gate
+                    }
+                    else
+                    {
+                        // Batch items: a block above the reserve, once half a block is there (few, larger leases).
+                        // Synchronous callers: a fifth of a block, from the reserve if need be, kept for them.
+                        var (granted, waitFor) = lowPriority
+                            ? await store.LeaseAsync(region, rate, burst, block, reserve: block, atLeast: Math.Max(1, block / 2), cancellationToken)
+                            : await store.LeaseAsync(region, rate, burst, Math.Max(1, block / 5), reserve: 0, atLeast: 1, cancellationToken);
+                        if (granted > 0)
+                        {
+                            lock (_gate)
+                            {
+                                if (Expired(lease))
+                                {
+                                    lease.Tokens = 0;
+                                    lease.UrgentTokens = 0;
+                                }
 
-                wait = waitFor < TimeSpan.FromMilliseconds(2) ? TimeSpan.FromMilliseconds(2) : waitFor;
-            }
-            finally
-            {
-                lease.Gate.Release();
+                                if (lowPriority)
+                                {
+                                    lease.Tokens += granted;
+                                }
+                                else
+                                {
+                                    lease.UrgentTokens += granted;
+                                }
+
+                                lease.Expires = time.GetUtcNow() + LeaseTtl;
+                            }
+
+                            continue;
+                        }
+
+                        wait = waitFor < TimeSpan.FromMilliseconds(2) ? TimeSpan.FromMilliseconds(2) : waitFor;
+                    }
+                }
+                finally
+                {
+                    lease.Gate.Release();
+                }
             }
 
             if (time.GetUtcNow() + wait > waitUntil)
@@ -117,11 +151,25 @@ public sealed class KmsBudget(IKmsBudgetStore store, IOptions<KmsBudgetOptions> 
         }
     }
 
-    private bool TryTake(Lease lease)
+    private bool Expired(Lease lease) => time.GetUtcNow() >= lease.Expires;
+
+    /// <summary>A token of this worker's lease: synchronous callers spend reserve tokens first.</summary>
+    private bool TryTake(Lease lease, bool lowPriority)
     {
         lock (_gate)
         {
-            if (lease.Tokens > 0 && time.GetUtcNow() < lease.Expires)
+            if (Expired(lease))
+            {
+                return false;
+            }
+
+            if (!lowPriority && lease.UrgentTokens > 0)
+            {
+                lease.UrgentTokens--;
+                return true;
+            }
+
+            if (lease.Tokens > 0)
             {
                 lease.Tokens--;
                 return true;

@@ -12,10 +12,23 @@ using MassTransit;
 
 namespace EdgeSigner.SignWorker.Signing;
 
-/// <summary>Synchronous and bus requests from the <c>sign-requested</c> queue.</summary>
-public sealed class SignRequestedConsumer(SignRequestHandler handler) : IConsumer<SignRequested>
+/// <summary>
+/// Synchronous and bus requests from the <c>sign-requested</c> queue. A request someone waits for (it has a reply
+/// address) holds a <see cref="SyncFirst"/> turn: this worker's batch items wait for it.
+/// </summary>
+public sealed class SignRequestedConsumer(SignRequestHandler handler, SyncFirst syncFirst) : IConsumer<SignRequested>
 {
-    public Task Consume(ConsumeContext<SignRequested> context) => handler.HandleAsync(context, batchItem: false);
+    public async Task Consume(ConsumeContext<SignRequested> context)
+    {
+        if (context.ResponseAddress is null)
+        {
+            await handler.HandleAsync(context, batchItem: false);
+            return;
+        }
+
+        using var turn = syncFirst.Enter();
+        await handler.HandleAsync(context, batchItem: false);
+    }
 }
 
 /// <summary>
@@ -41,6 +54,7 @@ public sealed class SignRequestHandler(
     OutcomeOutbox outbox,
     KmsCircuitBreakers breakers,
     SignerMetrics metrics,
+    SyncFirst syncFirst,
     TimeProvider time,
     ILogger<SignRequestHandler> logger)
 {
@@ -151,6 +165,7 @@ public sealed class SignRequestHandler(
     public async Task HandleBatchAsync(ConsumeContext<Batch<SignRequested>> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        await syncFirst.YieldAsync(context.CancellationToken);
         var cpuAtStart = Environment.CpuUsage.TotalTime;
         var messages = context.Message.DistinctBy(m => m.Message.RequestId).ToList();
         var oneByOne = new List<ConsumeContext<SignRequested>>();
@@ -280,6 +295,11 @@ public sealed class SignRequestHandler(
             snapshot.OverridesFor(request.TenantId)?.EdgeSignerEnabled, snapshot.EmergencyShutdown, edgeUsable: true);
         var edge = key.EdgeFor(effective.SmartPlacementEnabled ? request.Region : null);
         var planned = path == SigningPath.Edge ? edge : key.Central;
+
+        if (batchItem)
+        {
+            await syncFirst.YieldAsync(context.CancellationToken);
+        }
 
         var attempt = Log(request, tbsHash, planned, path == SigningPath.Edge ? SigningModes.Edge : SigningModes.CentralFallback, cpuAtStart);
         await Task.WhenAll(
