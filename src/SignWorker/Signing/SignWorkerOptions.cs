@@ -27,4 +27,11 @@ public sealed class SignWorkerOptions
     /// <summary>How long the batch consumer waits to fill a group before it starts with fewer.</summary>
     [Range(1, 10_000)]
     public int BatchTimeLimitMs { get; set; } = 20;
+
+    /// <summary>
+    /// How long a batch item waits, at most, for the synchronous requests this worker is signing to end before it
+    /// starts (<see cref="SyncFirst"/>); 0 turns the wait off.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int BatchYieldMs { get; set; } = 250;
 }

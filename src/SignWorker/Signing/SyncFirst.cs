@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace EdgeSigner.SignWorker.Signing;
 
 /// <summary>
@@ -8,10 +10,10 @@ namespace EdgeSigner.SignWorker.Signing;
 /// CPU. Batch items already past the gate finish; the wait is bounded so that a steady synchronous stream slows a
 /// batch without stopping it.
 /// </summary>
-public sealed class SyncFirst(TimeProvider time)
+public sealed class SyncFirst(IOptions<SignWorkerOptions> options, TimeProvider time)
 {
     /// <summary>How long a batch item waits at most for the synchronous requests in flight to end.</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(250);
+    private readonly TimeSpan _maxWait = TimeSpan.FromMilliseconds(options.Value.BatchYieldMs);
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
     private int _inFlight;
@@ -26,15 +28,15 @@ public sealed class SyncFirst(TimeProvider time)
         return new Turn(this);
     }
 
-    /// <summary>Waits (at most <see cref="MaxWait"/>) until no synchronous request is being signed here.</summary>
+    /// <summary>Waits (at most <see cref="SignWorkerOptions.BatchYieldMs"/>) until no synchronous request is being signed here.</summary>
     public async Task YieldAsync(CancellationToken cancellationToken)
     {
-        if (InFlight == 0)
+        if (InFlight == 0 || _maxWait <= TimeSpan.Zero)
         {
             return;
         }
 
-        var until = time.GetUtcNow() + MaxWait;
+        var until = time.GetUtcNow() + _maxWait;
         while (InFlight > 0 && time.GetUtcNow() < until)
         {
             await Task.Delay(Poll, time, cancellationToken);
