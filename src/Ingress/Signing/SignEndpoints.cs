@@ -135,16 +135,21 @@ public static class SignEndpoints
         }
 
         Response<SignCompleted, SignRejected> response;
-        // The request timeout covers the wait for the answer; this also bounds the send, which waits for the broker
-        // while its connection is being re-established: the caller gets an answer by the deadline, whatever happens.
+        // The request timeout covers the wait for the answer; the token also bounds the send, which waits for the
+        // broker while its connection is being re-established. MassTransit does not observe the token everywhere
+        // while it reconnects (the fault suite saw calls held for 30 s), so the wait itself is bounded too: the
+        // caller gets an answer by the deadline, whatever happens.
+        var answerBy = TimeSpan.FromMilliseconds(api.Value.SyncTimeoutMs + 1000);
         using var deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadlineSource.CancelAfter(TimeSpan.FromMilliseconds(api.Value.SyncTimeoutMs + 1000));
+        deadlineSource.CancelAfter(answerBy);
+        var pending = signer.GetResponse<SignCompleted, SignRejected>(message, deadlineSource.Token, RequestTimeout.After(ms: api.Value.SyncTimeoutMs));
         try
         {
-            response = await signer.GetResponse<SignCompleted, SignRejected>(message, deadlineSource.Token, RequestTimeout.After(ms: api.Value.SyncTimeoutMs));
+            response = await pending.WaitAsync(answerBy, time, ct);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
+            _ = pending.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable,
                 "The message broker did not take the request in time; try again shortly.", requestId.ToString());
         }

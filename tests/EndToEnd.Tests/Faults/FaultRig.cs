@@ -12,7 +12,7 @@ namespace EdgeSigner.EndToEnd.Tests.Faults;
 
 /// <summary>One scenario's accounting: what was sent, what became of it, and the three counts that must be zero.</summary>
 public sealed record FaultReport(string Scenario, int Sent, int Accepted, int Completed, int FailedClearly, int NoAnswer, int Lost, long SignedTwice,
-    int AuditMissing, int AuditDuplicated, long ExtraKmsCalls)
+    int AuditMissing, int AuditDuplicated, long ExtraKmsCalls, string NoAnswerWhy = "")
 {
     public const string Header = "| scenario | sent | accepted | completed (signature verified) | failed with a clear error | no answer | lost | signed twice | audit rows missing | audit rows duplicated | KMS calls beyond one per result |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
@@ -47,7 +47,7 @@ public sealed class FaultRig : IAsyncDisposable
     public ServiceProcess AuditSink { get; private set; } = null!;
     public List<ServiceProcess> Workers { get; } = [];
 
-    public sealed record SyncOutcome(byte[] Payload, int Status, string? RequestId, string? SignatureDer, string? ErrorType, TimeSpan Took);
+    public sealed record SyncOutcome(byte[] Payload, int Status, string? RequestId, string? SignatureDer, string? ErrorType, TimeSpan Took, string? Why = null);
 
     public sealed record BatchSubmission(int Status, string? BatchId, IReadOnlyList<(string Id, byte[] Payload)> Items, string? ErrorType);
 
@@ -133,10 +133,12 @@ public sealed class FaultRig : IAsyncDisposable
         var payload = Encoding.UTF8.GetBytes($"sync-{Interlocked.Increment(ref _sequence)}-{Guid.NewGuid():N}");
         var started = Stopwatch.GetTimestamp();
         SyncOutcome outcome;
+        var status = 0;
         try
         {
             using var client = Client();
             using var response = await client.PostAsJsonAsync("/v1/sign", new { payload = Convert.ToBase64String(payload), format = "raw" });
+            status = (int)response.StatusCode;
             var json = await response.Content.ReadFromJsonAsync<JsonElement>();
             outcome = response.StatusCode == HttpStatusCode.OK
                 ? new SyncOutcome(payload, 200, json.GetProperty("request_id").GetString(), json.GetProperty("signature_der").GetString(), null, Stopwatch.GetElapsedTime(started))
@@ -144,7 +146,8 @@ public sealed class FaultRig : IAsyncDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or IOException)
         {
-            outcome = new SyncOutcome(payload, 0, null, null, null, Stopwatch.GetElapsedTime(started));
+            outcome = new SyncOutcome(payload, 0, null, null, null, Stopwatch.GetElapsedTime(started),
+                $"HTTP {status}, {ex.GetType().Name}: {ex.Message} after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
         }
 
         _sync.Enqueue(outcome);
@@ -178,6 +181,9 @@ public sealed class FaultRig : IAsyncDisposable
 
     /// <summary>After <see cref="CountAsync"/>: the log lines of a few results whose audit row is missing, if any.</summary>
     public string MissingExplained { get; private set; } = string.Empty;
+
+    /// <summary>Why the synchronous calls that got no answer got none (the first few).</summary>
+    private string NoAnswerExplained => string.Join('\n', _sync.Where(s => s.Status == 0).Take(5).Select(s => s.Why));
 
     /// <summary>How many lines of the service processes' output contain <paramref name="text"/>.</summary>
     public int LinesContaining(string text) => _processes.Sum(p => p.Output.Count(l => l.Contains(text, StringComparison.Ordinal)));
@@ -295,7 +301,7 @@ public sealed class FaultRig : IAsyncDisposable
         var sent = _sync.Count + _batches.Sum(b => b.Items.Count);
         var acceptedCount = _sync.Count(s => s.Status == 200) + accepted.Sum(b => b.Items.Count);
         return new FaultReport(scenario, sent, acceptedCount, completed, failedClearly, noAnswer, lost, signedTwice, missing, duplicated,
-            Pipeline.Kms.SignedCalls - recorded);
+            Pipeline.Kms.SignedCalls - recorded, NoAnswerExplained);
     }
 
     private static async Task<Dictionary<string, JsonElement>> ResultsAsync(HttpClient client, string batchId)

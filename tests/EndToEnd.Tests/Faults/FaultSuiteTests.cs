@@ -218,6 +218,11 @@ public sealed class FaultSuiteTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(0, report.AuditMissing);
 
         Assert.Equal(0, report.AuditDuplicated);
+        if (report.NoAnswer > 0)
+        {
+            output.WriteLine("no answer: " + report.NoAnswerWhy);
+        }
+
         if (!allowNoAnswer)
         {
             Assert.Equal(0, report.NoAnswer);
