@@ -20,8 +20,7 @@ public sealed class BackpressureTests(Xunit.Abstractions.ITestOutputHelper outpu
         var first = await pipeline.StartIngressAsync();
         var second = await pipeline.StartIngressAsync();
         using var admin = pipeline.AdminClient();
-        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = "limited", rate_per_second = 5, burst = 10 })).EnsureSuccessStatusCode();
-        var key = (await (await admin.PostAsync("/admin/tenants/limited/keys", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("api_key").GetString()!;
+        var key = await Pipeline.CreateTenantAsync(admin, "limited", ratePerSecond: 5, burst: 10);
         using var a = Pipeline.TenantClient(key, first);
         using var b = Pipeline.TenantClient(key, second);
 

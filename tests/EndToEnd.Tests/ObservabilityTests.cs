@@ -32,9 +32,7 @@ public sealed class ObservabilityTests(Xunit.Abstractions.ITestOutputHelper outp
         await using var ingress = await ServiceProcess.StartAsync("EdgeSigner.Ingress", pipeline.Settings);
         using var admin = new HttpClient { BaseAddress = new Uri(ingress.Url) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Pipeline.AdminToken);
-        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = "acme" })).EnsureSuccessStatusCode();
-        var apiKey = (await (await admin.PostAsync("/admin/tenants/acme/keys", null)).EnsureSuccessStatusCode()
-            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("api_key").GetString()!;
+        var apiKey = await Pipeline.CreateTenantAsync(admin, "acme");
         using var acme = new HttpClient { BaseAddress = new Uri(ingress.Url) };
         acme.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
 

@@ -113,7 +113,17 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task<string> CreateTenantAsync(string tenantId)
     {
         using var admin = AdminClient();
-        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = tenantId })).EnsureSuccessStatusCode();
+        return await CreateTenantAsync(admin, tenantId);
+    }
+
+    /// <summary>
+    /// Creates a tenant through the admin API that <paramref name="admin"/> calls (any ingress, in-process or a
+    /// process), with its own rate limit if given, and issues it one API key; returns the key.
+    /// </summary>
+    public static async Task<string> CreateTenantAsync(HttpClient admin, string tenantId, int? ratePerSecond = null, int? burst = null)
+    {
+        ArgumentNullException.ThrowIfNull(admin);
+        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = tenantId, rate_per_second = ratePerSecond, burst })).EnsureSuccessStatusCode();
         var issued = await (await admin.PostAsync($"/admin/tenants/{tenantId}/keys", null)).EnsureSuccessStatusCode()
             .Content.ReadFromJsonAsync<JsonElement>();
         return issued.GetProperty("api_key").GetString()!;

@@ -36,4 +36,19 @@ public sealed record EdgeSignerLog
     public int PayloadSize { get; init; }
     public Guid? BatchId { get; init; }
     public string? ItemId { get; init; }
+
+    /// <summary>A request's log before anything is known but who asked and when: every other text field empty.</summary>
+    public static EdgeSignerLog Begin(Guid requestId, string tenantId, DateTimeOffset timestamp) => new()
+    {
+        RequestId = requestId,
+        TenantId = tenantId,
+        Timestamp = timestamp,
+        Region = string.Empty,
+        TbsHash = string.Empty,
+        KmsKeyId = string.Empty,
+        KmsRegion = string.Empty,
+        SigningMode = string.Empty,
+        Kid = string.Empty,
+        Format = string.Empty,
+    };
 }

@@ -63,7 +63,7 @@ public sealed class IngressMetrics
                 second.Errors[log.ErrorType ?? ErrorTypes.InternalError] = second.Errors.GetValueOrDefault(log.ErrorType ?? ErrorTypes.InternalError) + 1;
             }
 
-            second.LatenciesMs.Add(log.TTotalMs);
+            second.Latency[LatencyBucket.Of(log.TTotalMs)]++;
         }
     }
 
@@ -73,14 +73,18 @@ public sealed class IngressMetrics
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         long edge = 0, central = 0;
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
-        var latencies = new List<double>();
+        var latencies = new long[LatencyBucket.Count];
         lock (_gate)
         {
             foreach (var second in _seconds.Where(s => now - s.At < WindowSeconds))
             {
                 edge += second.Edge;
                 central += second.Central;
-                latencies.AddRange(second.LatenciesMs);
+                for (var i = 0; i < latencies.Length; i++)
+                {
+                    latencies[i] += second.Latency[i];
+                }
+
                 foreach (var (type, count) in second.Errors)
                 {
                     errors[type] = errors.GetValueOrDefault(type) + count;
@@ -88,14 +92,49 @@ public sealed class IngressMetrics
             }
         }
 
-        latencies.Sort();
         var total = edge + central + errors.Values.Sum();
         return new TrafficSummary(WindowSeconds, total / (double)WindowSeconds, edge / (double)WindowSeconds, central / (double)WindowSeconds,
             total == 0 ? 0 : errors.Values.Sum() / (double)total, errors, Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99));
     }
 
-    private static double Percentile(List<double> sorted, double q) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    /// <summary>The upper edge of the bucket that holds the <paramref name="q"/> quantile (within 5 % of it).</summary>
+    private static double Percentile(long[] counts, double q)
+    {
+        var total = counts.Sum();
+        if (total == 0)
+        {
+            return 0;
+        }
+
+        var rank = Math.Max(1, (long)Math.Ceiling(q * total));
+        long seen = 0;
+        for (var i = 0; i < counts.Length; i++)
+        {
+            seen += counts[i];
+            if (seen >= rank)
+            {
+                return LatencyBucket.UpperMs(i);
+            }
+        }
+
+        return LatencyBucket.UpperMs(counts.Length - 1);
+    }
+
+    /// <summary>
+    /// Latencies counted in buckets 5 % wide from 0.1 ms to about 2 minutes (the last takes anything longer): the
+    /// window's memory is fixed, whatever the request rate.
+    /// </summary>
+    private static class LatencyBucket
+    {
+        private const double SmallestMs = 0.1;
+        private const double Growth = 1.05;
+        public const int Count = 290;
+
+        public static int Of(double ms) =>
+            ms <= SmallestMs ? 0 : Math.Min(Count - 1, (int)Math.Ceiling(Math.Log(ms / SmallestMs) / Math.Log(Growth)));
+
+        public static double UpperMs(int bucket) => SmallestMs * Math.Pow(Growth, bucket);
+    }
 
     private sealed class Second
     {
@@ -103,7 +142,7 @@ public sealed class IngressMetrics
         public long Edge;
         public long Central;
         public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
-        public List<double> LatenciesMs { get; } = [];
+        public long[] Latency { get; } = new long[LatencyBucket.Count];
 
         public void Reset(long at)
         {
@@ -111,7 +150,7 @@ public sealed class IngressMetrics
             Edge = 0;
             Central = 0;
             Errors.Clear();
-            LatenciesMs.Clear();
+            Array.Clear(Latency);
         }
     }
 }

@@ -44,7 +44,7 @@ public sealed class SignLogFilter(IngressMetrics metrics, TimeProvider time, ILo
         {
             var (success, errorType, message) = Outcome(result, context.HttpContext);
             var tenant = context.HttpContext.User.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim) ?? string.Empty;
-            var log = (feature.FromWorker ?? feature.Partial ?? Empty(feature.RequestId, tenant, receivedAt)) with
+            var log = (feature.FromWorker ?? feature.Partial ?? EdgeSignerLog.Begin(feature.RequestId, tenant, receivedAt)) with
             {
                 Timestamp = time.GetUtcNow(),
                 TTotalMs = time.GetElapsedTime(started).TotalMilliseconds,
@@ -73,18 +73,4 @@ public sealed class SignLogFilter(IngressMetrics metrics, TimeProvider time, ILo
             _ => (http.Response.StatusCode < 400, null, null),
         };
     }
-
-    private static EdgeSignerLog Empty(Guid requestId, string tenant, DateTimeOffset at) => new()
-    {
-        RequestId = requestId,
-        TenantId = tenant,
-        Timestamp = at,
-        Region = string.Empty,
-        TbsHash = string.Empty,
-        KmsKeyId = string.Empty,
-        KmsRegion = string.Empty,
-        SigningMode = string.Empty,
-        Kid = string.Empty,
-        Format = string.Empty,
-    };
 }

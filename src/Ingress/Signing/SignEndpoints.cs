@@ -112,17 +112,11 @@ public static class SignEndpoints
 
         if (logFeature is not null)
         {
-            logFeature.Partial = new EdgeSignerLog
+            logFeature.Partial = EdgeSignerLog.Begin(requestId, tenantId, receivedAt) with
             {
-                RequestId = requestId,
-                TenantId = tenantId,
-                Timestamp = receivedAt,
                 Region = input.ClientRegion ?? string.Empty,
                 TWasmMs = tbsBuildMs,
                 TbsHash = Convert.ToHexStringLower(tbs.Digest),
-                KmsKeyId = string.Empty,
-                KmsRegion = string.Empty,
-                SigningMode = string.Empty,
                 Kid = tbs.Kid,
                 Format = tbs.Format,
                 PayloadSize = input.Payload.Length,

@@ -103,9 +103,7 @@ public sealed class Cluster : IAsyncDisposable
     public async Task<HttpClient> TenantClientAsync(string tenantId, int? ratePerSecond = null, int? burst = null)
     {
         using var admin = Client(Pipeline.AdminToken);
-        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = tenantId, rate_per_second = ratePerSecond, burst })).EnsureSuccessStatusCode();
-        var issued = await (await admin.PostAsync($"/admin/tenants/{tenantId}/keys", null)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
-        return Client(issued.GetProperty("api_key").GetString()!);
+        return Client(await Pipeline.CreateTenantAsync(admin, tenantId, ratePerSecond, burst));
     }
 
     /// <summary>An HTTP client to the ingress with enough connections for any concurrency used here.</summary>

@@ -80,9 +80,7 @@ public sealed class FaultRig : IAsyncDisposable
 
         rig.Ingress = await rig.StartAsync("EdgeSigner.Ingress");
         using var admin = rig.Client(Pipeline.AdminToken);
-        (await admin.PostAsJsonAsync("/admin/tenants", new { tenant_id = "acme" })).EnsureSuccessStatusCode();
-        rig._apiKey = (await (await admin.PostAsync("/admin/tenants/acme/keys", null)).EnsureSuccessStatusCode()
-            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("api_key").GetString()!;
+        rig._apiKey = await Pipeline.CreateTenantAsync(admin, "acme");
         rig._publicKey = (await Jwks.FetchAsync(admin))[Pipeline.Kid];
         return rig;
     }
