@@ -365,19 +365,19 @@ public sealed class SignRequestHandler(
     private async Task ReplayAsync(ConsumeContext<SignRequested> context, Data.SignResultRecord recorded)
     {
         logger.LogInformation("Replayed the recorded result of {RequestId} (a redelivery)", recorded.RequestId);
-        var request = context.Message;
-        var log = Log(request, recorded.TbsHash, null, recorded.SigningMode ?? SigningModes.CentralFallback, Environment.CpuUsage.TotalTime) with
-        {
-            Timestamp = recorded.CompletedAt!.Value,
-            Region = request.Region ?? recorded.Region ?? string.Empty,
-            KmsRegion = recorded.Region ?? string.Empty,
-            Success = recorded.Signature is not null,
-            ErrorType = recorded.ErrorType,
-            ErrorMessage = recorded.ErrorMessage,
-        };
         if (!outbox.Enabled)
         {
-            await OutcomeOutbox.PublishAsync(context, log);
+            var request = context.Message;
+            await OutcomeOutbox.PublishAsync(context, Log(request, recorded.TbsHash, null, recorded.SigningMode ?? SigningModes.CentralFallback,
+                Environment.CpuUsage.TotalTime) with
+            {
+                Timestamp = recorded.CompletedAt!.Value,
+                Region = request.Region ?? recorded.Region ?? string.Empty,
+                KmsRegion = recorded.Region ?? string.Empty,
+                Success = recorded.Signature is not null,
+                ErrorType = recorded.ErrorType,
+                ErrorMessage = recorded.ErrorMessage,
+            });
         }
 
         if (context.ResponseAddress is null)
