@@ -14,9 +14,11 @@ public sealed class AuditDb : IAsyncDisposable
     public string ConnectionString => Pipeline.Postgres;
     public IServiceProvider Services => Pipeline.AuditSink!.Services;
 
-    public static async Task<AuditDb> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="clock">The sink's clock, for a test that runs at a chosen instant; the system's when null.</param>
+    public static async Task<AuditDb> StartAsync(Action<Dictionary<string, string?>>? configure = null, TimeProvider? clock = null)
     {
         var pipeline = await Pipeline.CreateAsync();
+        pipeline.Clock = clock;
         configure?.Invoke(pipeline.Settings);
         await pipeline.StartAuditSinkAsync();
         return new AuditDb(pipeline);
@@ -33,7 +35,7 @@ public sealed class AuditDb : IAsyncDisposable
         InScopeAsync(sp => sp.GetRequiredService<AuditTrailWriter>().AppendAsync(entries, CancellationToken.None, recordedAt));
 
     public Task<int> WriteSignEventsAsync(IReadOnlyList<(Guid, string, EdgeSignerLog)> events) =>
-        InScopeAsync(sp => sp.GetRequiredService<SignEventWriter>().WriteAsync(events, CancellationToken.None));
+        InScopeAsync(async sp => (await sp.GetRequiredService<SignEventWriter>().WriteAsync(events, CancellationToken.None)).Written);
 
     public static TrailEntry Entry(string action, string? target = null, string outcome = "allowed", string category = TrailEntry.AdminAction,
         string actor = "admin", string source = "10.0.0.7", string? before = null, string? after = null, DateTimeOffset? at = null) =>

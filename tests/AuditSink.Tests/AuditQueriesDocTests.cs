@@ -3,15 +3,25 @@ using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Reporting;
 using EdgeSigner.Contracts.Events;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EdgeSigner.AuditSink.Tests;
 
 /// <summary>
 /// Runs every query of docs/audit-queries.md against a seeded database and checks its answer against a count made
-/// here from the seed; the compliance report (C# and SQL) is checked the same way.
+/// here from the seed; the compliance report (C# and SQL) is checked the same way. Everything runs at one pinned
+/// instant, <see cref="Now"/>: the sink's clock, the seed, and the queries, whose <c>now()</c> is given that instant
+/// as a parameter. Nothing reads the real date, so the suite gives the same answer on every day of the year.
 /// </summary>
 public sealed partial class AuditQueriesDocTests : IAsyncLifetime
 {
+    /// <summary>
+    /// Six hours into the first day of a month (a Monday): last week's events lie in the month before, so the
+    /// roll-up writes into a month the database had no partition for when it was created: the case that turned
+    /// the suite red when the month changed. This week's events are in the new month.
+    /// </summary>
+    public static readonly DateTimeOffset Now = new(2027, 3, 1, 6, 0, 0, TimeSpan.Zero);
+
     private AuditDb _db = null!;
     private readonly List<(Guid EventId, string Type, EdgeSignerLog Log)> _events = [];
     private DateTimeOffset _lastWeekStart;
@@ -20,9 +30,9 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _db = await AuditDb.StartAsync();
+        _db = await AuditDb.StartAsync(clock: new FakeTimeProvider(Now));
         _queries = ReadQueries();
-        _thisWeekStart = new DateTimeOffset((DateTime)(await _db.QueryAsync("SELECT date_trunc('week', now())::timestamp"))[0][0]!, TimeSpan.Zero);
+        _thisWeekStart = new DateTimeOffset((DateTime)(await _db.QueryAsync("SELECT date_trunc('week', @now::timestamptz)::timestamp", ("now", Now)))[0][0]!, TimeSpan.Zero);
         _lastWeekStart = _thisWeekStart.AddDays(-7);
 
         // acme last week: three signatures (one a fallback in eu-central-1), one failure; acme this week: two; globex last week: one.
@@ -37,15 +47,15 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
 
         await _db.AppendTrailAsync(
         [
-            AuditDb.Entry("flags.update", "edge_signer_enabled", before: "{\"v\":false}", after: "{\"v\":true}"),
-            AuditDb.Entry("tenants.disable", "globex", before: "{\"disabled\":false}", after: "{\"disabled\":true}", source: "10.0.0.8"),
-            AuditDb.Entry("POST /admin/flags", outcome: "denied", actor: "anonymous", source: "203.0.113.9"),
-            AuditDb.Entry("flags.emergency_shutdown", "edge_signer"),
-            AuditDb.Entry("POST /admin/tenants", outcome: "denied", actor: "anonymous", source: "203.0.113.9"),
-            AuditDb.Entry("GET /admin/flags", outcome: "denied", actor: "anonymous", source: "198.51.100.1"),
-            AuditDb.Entry("flags.update", "acme/edge_signer_enabled", outcome: "rejected"),
-        ]);
-        await _db.QueryAsync("SELECT audit.rollup_metrics(@from, now())", ("from", _lastWeekStart.AddDays(-1)));
+            AuditDb.Entry("flags.update", "edge_signer_enabled", before: "{\"v\":false}", after: "{\"v\":true}", at: Now),
+            AuditDb.Entry("tenants.disable", "globex", before: "{\"disabled\":false}", after: "{\"disabled\":true}", source: "10.0.0.8", at: Now),
+            AuditDb.Entry("POST /admin/flags", outcome: "denied", actor: "anonymous", source: "203.0.113.9", at: Now),
+            AuditDb.Entry("flags.emergency_shutdown", "edge_signer", at: Now),
+            AuditDb.Entry("POST /admin/tenants", outcome: "denied", actor: "anonymous", source: "203.0.113.9", at: Now),
+            AuditDb.Entry("GET /admin/flags", outcome: "denied", actor: "anonymous", source: "198.51.100.1", at: Now),
+            AuditDb.Entry("flags.update", "acme/edge_signer_enabled", outcome: "rejected", at: Now),
+        ], recordedAt: Now);
+        await _db.QueryAsync("SELECT audit.rollup_metrics(@from, @now)", ("from", _lastWeekStart.AddDays(-1)), ("now", Now));
     }
 
     private void Request(string tenant, DateTimeOffset at, string region, double totalMs, bool fallback = false, bool failed = false, string? errorType = null)
@@ -144,14 +154,16 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
     [Fact]
     public async Task The_compliance_report_matches_a_hand_count_in_sql_and_in_csharp()
     {
-        var period = DateTime.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-        var monthStart = new DateTimeOffset(new DateTime(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, DateTimeKind.Utc));
+        var period = Now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var monthStart = new DateTimeOffset(new DateTime(Now.Year, Now.Month, 1, 0, 0, 0, DateTimeKind.Utc));
         var inMonth = _events.Where(e => e.Log.Timestamp >= monthStart && e.Log.Timestamp < monthStart.AddMonths(1)).ToList();
         var total = inMonth.Select(e => e.Log.RequestId).Distinct().LongCount();
         var succeeded = inMonth.LongCount(e => e.Type == SignEventWriter.SuccessType);
         var failed = inMonth.LongCount(e => e.Type == SignEventWriter.FailureType);
         var fallbacks = inMonth.LongCount(e => e.Type == SignEventWriter.SuccessType && e.Log.FallbackTriggered);
-        const long denied = 3; // every trail entry was written now, in this month
+        const long denied = 3; // every trail entry was written at Now, in this month
+        Assert.NotEmpty(inMonth); // this week's events are in the new month
+        Assert.Contains(_events, e => e.Log.Timestamp < monthStart); // and last week's in the month before
         var errorRate = total == 0 ? 0 : 100.0 * failed / total;
         var status = failed > 0 && errorRate > 1.0 ? "NON_COMPLIANT" : "COMPLIANT";
 
@@ -171,7 +183,7 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
     [Fact]
     public async Task An_attempt_without_an_outcome_makes_the_month_non_compliant()
     {
-        await _db.WriteSignEventsAsync([(Guid.NewGuid(), SignEventWriter.AttemptType, AuditDb.Log("acme", DateTimeOffset.UtcNow.AddMinutes(-6)))]);
+        await _db.WriteSignEventsAsync([(Guid.NewGuid(), SignEventWriter.AttemptType, AuditDb.Log("acme", Now.AddMinutes(-6)))]);
 
         var sql = Assert.Single(await RunAsync("compliance-report"));
 
@@ -197,7 +209,9 @@ public sealed partial class AuditQueriesDocTests : IAsyncLifetime
         Assert.True(tested > _queries.Count);
     }
 
-    private Task<List<object?[]>> RunAsync(string id) => _db.QueryAsync(_queries[id]);
+    /// <summary>Runs a query of the document as written, its <c>now()</c> being <see cref="Now"/>.</summary>
+    private Task<List<object?[]>> RunAsync(string id) =>
+        _db.QueryAsync(_queries[id].Replace("now()", "@now::timestamptz", StringComparison.Ordinal), ("now", Now));
 
     private static Dictionary<string, string> ReadQueries()
     {

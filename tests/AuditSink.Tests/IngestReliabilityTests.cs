@@ -28,8 +28,14 @@ public sealed class IngestReliabilityTests
         await bus.Publish(action with { Target = "changed" });
         await bus.Publish(marker);
 
-        await Eventually.GetAsync(() => CountAsync(db, "audit.audit_trail", marker.EventId), n => n == 1);
-        await Task.Delay(300);
+        // Proof that all four were consumed: the sink counts two written (the action, the marker) and two duplicates.
+        var counted = await Eventually.GetAsync(
+            async () => (await PrometheusText.ScrapeAsync(db.Pipeline.AuditSink!.Url))
+                .Where(s => s.Name == "edgesigner_audit_events_total" && s["type"] == "admin_action")
+                .ToDictionary(s => s["result"]!, s => s.Value),
+            c => c.GetValueOrDefault("written") + c.GetValueOrDefault("duplicate") >= 4, what: "four admin actions consumed");
+        Assert.Equal((2d, 2d), (counted["written"], counted["duplicate"]));
+        Assert.Equal(1L, await CountAsync(db, "audit.audit_trail", marker.EventId));
         Assert.Equal(1L, await CountAsync(db, "audit.audit_trail", action.EventId));
         Assert.Equal("acme", (string)(await db.QueryAsync("SELECT target FROM audit.audit_trail WHERE event_id = @id", ("id", action.EventId)))[0][0]!);
         var verified = await db.QueryAsync("SELECT verified FROM audit.verify_trail('0001-01-01', now() + interval '1 day')");

@@ -41,10 +41,14 @@ public sealed class SignEventIngestTests : IAsyncLifetime
         await bus.Publish(duplicated with { Log = duplicated.Log with { TKmsMs = 999 } }); // same id, other content: still the first row
         await bus.Publish(marker);
 
-        // The marker was published last; once it is stored, the sink has consumed the duplicates before it.
+        // Proof that all three copies were consumed: the sink counts one written and two duplicates of the type.
         await Eventually.GetAsync(() => CountAsync(marker.EventId), n => n == 1, what: "the marker event's row");
-        await Eventually.GetAsync(() => CountAsync(duplicated.EventId), n => n >= 1);
-        await Task.Delay(500);
+        var counted = await Eventually.GetAsync(
+            async () => (await PrometheusText.ScrapeAsync(_pipeline.AuditSink.Url))
+                .Where(s => s.Name == "edgesigner_audit_events_total" && s["type"] == "edge_sign_success")
+                .ToDictionary(s => s["result"]!, s => s.Value),
+            c => c.GetValueOrDefault("written") + c.GetValueOrDefault("duplicate") >= 3, what: "three copies consumed");
+        Assert.Equal((1d, 2d), (counted["written"], counted["duplicate"]));
         Assert.Equal(1L, await CountAsync(duplicated.EventId));
 
         await using var connection = new NpgsqlConnection(_pipeline.Postgres);
@@ -80,9 +84,9 @@ public sealed class SignEventIngestTests : IAsyncLifetime
         var first = (Guid.NewGuid(), SignEventWriter.AttemptType, Log(Guid.NewGuid()));
         var second = (Guid.NewGuid(), SignEventWriter.SuccessType, Log(Guid.NewGuid()));
 
-        Assert.Equal(1, await writer.WriteAsync([first], CancellationToken.None));
-        Assert.Equal(1, await writer.WriteAsync([first, second], CancellationToken.None));
-        Assert.Equal(0, await writer.WriteAsync([first, second], CancellationToken.None));
+        Assert.Equal(1, (await writer.WriteAsync([first], CancellationToken.None)).Written);
+        Assert.Equal(1, (await writer.WriteAsync([first, second], CancellationToken.None)).Written);
+        Assert.Equal(0, (await writer.WriteAsync([first, second], CancellationToken.None)).Written);
 
         var db = scope.ServiceProvider.GetRequiredService<AuditDbContext>();
         Assert.Equal(2, await db.SignEvents.CountAsync(e => e.EventId == first.Item1 || e.EventId == second.Item1));

@@ -37,6 +37,9 @@ public sealed class Pipeline : IAsyncDisposable
     public List<ServiceHost> Workers { get; } = [];
     public ServiceHost? AuditSink { get; private set; }
 
+    /// <summary>The clock of every service started from now on; the system's when null.</summary>
+    public TimeProvider? Clock { get; set; }
+
     /// <summary>Settings every service of this pipeline shares; a test may add or override some.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
@@ -81,18 +84,18 @@ public sealed class Pipeline : IAsyncDisposable
     }
 
     public async Task<ServiceHost> StartAuditSinkAsync() =>
-        AuditSink = Track(await ServiceHost.StartAuditSinkAsync(Settings, Path.Combine(_root, "sink")));
+        AuditSink = Track(await ServiceHost.StartAuditSinkAsync(Settings, Path.Combine(_root, "sink"), Clock));
 
     public async Task<ServiceHost> StartWorkerAsync()
     {
-        var worker = Track(await ServiceHost.StartWorkerAsync(Settings, Path.Combine(_root, $"worker-{Workers.Count}")));
+        var worker = Track(await ServiceHost.StartWorkerAsync(Settings, Path.Combine(_root, $"worker-{Workers.Count}"), Clock));
         Workers.Add(worker);
         return worker;
     }
 
     public async Task<ServiceHost> StartIngressAsync()
     {
-        var ingress = Track(await ServiceHost.StartIngressAsync(Settings, Path.Combine(_root, $"ingress-{Ingresses.Count}")));
+        var ingress = Track(await ServiceHost.StartIngressAsync(Settings, Path.Combine(_root, $"ingress-{Ingresses.Count}"), Clock));
         Ingresses.Add(ingress);
         return ingress;
     }

@@ -29,23 +29,29 @@ public sealed class ServiceHost : IAsyncDisposable
     public HttpClient Http { get; }
     public IServiceProvider Services => App.Services;
 
-    public static Task<ServiceHost> StartIngressAsync(IDictionary<string, string?> configuration, string contentRoot) =>
-        StartAsync(configuration, contentRoot, b => b.AddIngress(), a => a.MapIngress());
+    /// <param name="clock">The service's clock; the system's when null (a test pins it with a FakeTimeProvider).</param>
+    public static Task<ServiceHost> StartIngressAsync(IDictionary<string, string?> configuration, string contentRoot, TimeProvider? clock = null) =>
+        StartAsync(configuration, contentRoot, clock, b => b.AddIngress(), a => a.MapIngress());
 
-    public static Task<ServiceHost> StartWorkerAsync(IDictionary<string, string?> configuration, string contentRoot) =>
-        StartAsync(configuration, contentRoot, b => b.AddSignWorker(), a => a.MapServiceDefaults());
+    public static Task<ServiceHost> StartWorkerAsync(IDictionary<string, string?> configuration, string contentRoot, TimeProvider? clock = null) =>
+        StartAsync(configuration, contentRoot, clock, b => b.AddSignWorker(), a => a.MapServiceDefaults());
 
-    public static Task<ServiceHost> StartAuditSinkAsync(IDictionary<string, string?> configuration, string contentRoot) =>
-        StartAsync(configuration, contentRoot, b => b.AddAuditSink(), a => a.MapServiceDefaults());
+    public static Task<ServiceHost> StartAuditSinkAsync(IDictionary<string, string?> configuration, string contentRoot, TimeProvider? clock = null) =>
+        StartAsync(configuration, contentRoot, clock, b => b.AddAuditSink(), a => a.MapServiceDefaults());
 
     private static async Task<ServiceHost> StartAsync(
-        IDictionary<string, string?> configuration, string contentRoot, Action<WebApplicationBuilder> add, Action<WebApplication> map)
+        IDictionary<string, string?> configuration, string contentRoot, TimeProvider? clock, Action<WebApplicationBuilder> add, Action<WebApplication> map)
     {
         Directory.CreateDirectory(contentRoot);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = contentRoot });
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         add(builder);
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(clock); // the last registration wins
+        }
+
         var app = builder.Build();
         map(app);
         await app.StartAsync();

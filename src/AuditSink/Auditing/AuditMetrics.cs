@@ -5,7 +5,8 @@ namespace EdgeSigner.AuditSink.Auditing;
 
 /// <summary>
 /// The sink's meter (<c>EdgeSigner.AuditSink</c>): <c>edgesigner_audit_events_total</c> by event type and result
-/// (<c>written</c>, or <c>duplicate</c> for a redelivery the store already held).
+/// (<c>written</c>; <c>duplicate</c> for a redelivery the store already held; <c>expired</c> for an event that arrived
+/// after its retention and was not written).
 /// </summary>
 public sealed class AuditMetrics
 {
@@ -26,4 +27,7 @@ public sealed class AuditMetrics
             _events.Add(duplicates, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("result", "duplicate"));
         }
     }
+
+    public void RecordExpired(string type, int expired) =>
+        _events.Add(expired, new KeyValuePair<string, object?>("type", type), new KeyValuePair<string, object?>("result", "expired"));
 }

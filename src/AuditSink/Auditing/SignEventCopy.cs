@@ -19,7 +19,7 @@ public static class SignEventCopy
 
     public static async Task<int> WriteAsync(
         NpgsqlConnection connection, IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, DateTimeOffset recordedAt,
-        CancellationToken cancellationToken)
+        DateTimeOffset errorDetailsCutoff, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(events);
@@ -27,11 +27,18 @@ public static class SignEventCopy
         await using (var prepare = new NpgsqlCommand(
             "CREATE TEMP TABLE sign_events_staging (LIKE audit.sign_events) ON COMMIT DROP", connection, transaction))
         {
-            // An event from a day without a partition (an old event after a long outage) gets its partition here.
+            // Each row goes into the partition of its own day, made here when missing (an old event after an outage, a
+            // backlog drained after midnight); error details only for days still inside their own retention.
             foreach (var (day, i) in events.Select(e => e.Log.Timestamp.UtcDateTime.Date).Distinct().Select((d, i) => (d, i)))
             {
-                prepare.CommandText += $"; SELECT audit.ensure_partition('sign_events', @d{i}), audit.ensure_partition('error_details', @d{i})";
-                prepare.Parameters.AddWithValue($"d{i}", new DateTimeOffset(day, TimeSpan.Zero));
+                var at = new DateTimeOffset(day, TimeSpan.Zero);
+                prepare.CommandText += $"; SELECT audit.ensure_partition('sign_events', @d{i})";
+                if (!Retention.LateEvents.IsExpired(at, errorDetailsCutoff))
+                {
+                    prepare.CommandText += $", audit.ensure_partition('error_details', @d{i})";
+                }
+
+                prepare.Parameters.AddWithValue($"d{i}", at);
             }
 
             await prepare.ExecuteNonQueryAsync(cancellationToken);
@@ -52,9 +59,11 @@ public static class SignEventCopy
             SELECT event_id, "timestamp", request_id, tenant_id, error_type, error_message, signing_mode, kms_key_id, kms_region, retry_count,
                    fallback_triggered, success
             FROM sign_events_staging WHERE error_type IS NOT NULL AND event_type <> 'edge_sign_attempt'
+              AND date_trunc('day', "timestamp" AT TIME ZONE 'UTC') + interval '1 day' > @error_cutoff AT TIME ZONE 'UTC'
             ON CONFLICT (event_id, "timestamp") DO NOTHING;
             """, connection, transaction))
         {
+            move.Parameters.AddWithValue("error_cutoff", errorDetailsCutoff);
             written = await move.ExecuteNonQueryAsync(cancellationToken);
         }
 

@@ -1,4 +1,5 @@
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.AuditSink.Retention;
 using EdgeSigner.Contracts.Events;
 using Microsoft.EntityFrameworkCore;
 using static EdgeSigner.ServiceDefaults.TextLimits;
@@ -10,8 +11,11 @@ namespace EdgeSigner.AuditSink.Auditing;
 /// error (failures, and fallbacks that still signed), into <c>audit.error_details</c>, in one transaction: binary
 /// COPY through a staging table in PostgreSQL (<see cref="SignEventCopy"/>), a multi-row insert in SQLite.
 /// </summary>
-public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, RollupWatermark watermark)
+public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, RollupWatermark watermark, LateEvents late)
 {
+    /// <summary>Rows written (events and error details), and events not written because their retention had passed.</summary>
+    public sealed record Result(int Written, int Expired);
+
     private static readonly string[] Columns =
     [
         "event_id", "event_type", "request_id", "tenant_id", "timestamp", "region", "signing_mode", "kid", "format",
@@ -32,23 +36,30 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
     public const string SuccessType = "edge_sign_success";
     public const string FailureType = "edge_sign_failure";
 
-    /// <summary>Inserts the events that are not stored yet; returns the rows written (events and error details).</summary>
-    public async Task<int> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the events that are not stored yet, each into the partition of its own day (created when missing),
+    /// and skips those past their retention (<see cref="LateEvents"/>).
+    /// </summary>
+    public async Task<Result> WriteAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
+        var recordedAt = time.GetUtcNow();
+        var kept = late.Keep(events, recordedAt);
+        var expired = events.Count - kept.Count;
+        if (kept.Count == 0)
         {
-            return 0;
+            return new Result(0, expired);
         }
 
-        var recordedAt = time.GetUtcNow();
+        events = kept;
+        var errorCutoff = late.ErrorDetailsCutoff(recordedAt);
         int written;
         if (db.IsPostgres)
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
-                written = await SignEventCopy.WriteAsync((Npgsql.NpgsqlConnection)db.Database.GetDbConnection(), events, recordedAt, cancellationToken);
+                written = await SignEventCopy.WriteAsync((Npgsql.NpgsqlConnection)db.Database.GetDbConnection(), events, recordedAt, errorCutoff, cancellationToken);
             }
             finally
             {
@@ -57,15 +68,17 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
         }
         else
         {
-            written = await WriteEmbeddedAsync(events, recordedAt, cancellationToken);
+            written = await WriteEmbeddedAsync(events, recordedAt, errorCutoff, cancellationToken);
         }
 
         watermark.Touch(events.Min(e => e.Log.Timestamp));
-        return written;
+        return new Result(written, expired);
     }
 
     /// <summary>The embedded SQLite store: one command of multi-row inserts.</summary>
-    private Task<int> WriteEmbeddedAsync(IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, DateTimeOffset recordedAt, CancellationToken cancellationToken)
+    private Task<int> WriteEmbeddedAsync(
+        IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events, DateTimeOffset recordedAt, DateTimeOffset errorCutoff,
+        CancellationToken cancellationToken)
     {
         var command = new InsertIgnoringDuplicates(db);
         command.Rows<SignEventRecord>(Columns, Key, events.Select(e => new object?[]
@@ -75,7 +88,7 @@ public sealed class SignEventWriter(AuditDbContext db, TimeProvider time, Rollup
             e.Log.TbsHash, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.Success, e.Log.ErrorType, Truncate(e.Log.ErrorMessage, 1024),
             e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.BatchId, e.Log.ItemId, recordedAt,
         }).ToList());
-        command.Rows<ErrorDetailRecord>(ErrorColumns, Key, events.Where(e => e.Log.ErrorType is not null && e.EventType != AttemptType).Select(e => new object?[]
+        command.Rows<ErrorDetailRecord>(ErrorColumns, Key, events.Where(e => e.Log.ErrorType is not null && e.EventType != AttemptType && !LateEvents.IsExpired(e.Log.Timestamp, errorCutoff)).Select(e => new object?[]
         {
             e.EventId, e.Log.Timestamp, e.Log.RequestId, e.Log.TenantId, e.Log.ErrorType, Truncate(e.Log.ErrorMessage, 1024),
             e.Log.SigningMode, e.Log.KmsKeyId, e.Log.KmsRegion, e.Log.RetryCount, e.Log.FallbackTriggered, e.Log.Success,

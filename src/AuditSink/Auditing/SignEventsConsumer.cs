@@ -26,16 +26,24 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
     public Task Consume(ConsumeContext<Batch<SignFailed>> context) =>
         WriteAsync(context, context.Message.Select(m => (m.Message.EventId, SignEventWriter.FailureType, m.Message.Log)).ToList());
 
-    public Task Consume(ConsumeContext<Batch<AdminActionRecorded>> context) =>
-        StoreAsync("admin actions", context.Message.Length, () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken));
+    public async Task Consume(ConsumeContext<Batch<AdminActionRecorded>> context)
+    {
+        var written = await StoreAsync("admin actions", context.Message.Length,
+            () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken), n => n);
+        metrics.RecordWritten("admin_action", written, context.Message.Length - written);
+    }
 
-    public Task Consume(ConsumeContext<Batch<CircuitBreakerStateChanged>> context) =>
-        StoreAsync("breaker transitions", context.Message.Length, () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken));
+    public async Task Consume(ConsumeContext<Batch<CircuitBreakerStateChanged>> context)
+    {
+        var written = await StoreAsync("breaker transitions", context.Message.Length,
+            () => trail.WriteAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken), n => n);
+        metrics.RecordWritten("breaker_transition", written, context.Message.Length - written);
+    }
 
     private async Task WriteAsync(ConsumeContext context, List<(Guid, string Type, EdgeSignerLog Log)> events)
     {
-        var written = await StoreAsync("sign events", events.Count, () => writer.WriteAsync(events, context.CancellationToken));
-        metrics.RecordWritten(events[0].Type, written, events.Count - written);
+        var result = await StoreAsync("sign events", events.Count, () => writer.WriteAsync(events, context.CancellationToken), r => r.Written);
+        metrics.RecordWritten(events[0].Type, result.Written, Math.Max(0, events.Count - result.Expired - result.Written));
         foreach (var (_, type, log) in events)
         {
             if (type != SignEventWriter.AttemptType)
@@ -46,12 +54,12 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
     }
 
     /// <summary>Runs one write; an unreachable store becomes <see cref="AuditStoreUnavailableException"/> for the retry policy.</summary>
-    private async Task<int> StoreAsync(string what, int count, Func<Task<int>> write)
+    private async Task<T> StoreAsync<T>(string what, int count, Func<Task<T>> write, Func<T, int> rowsWritten)
     {
-        int written;
+        T result;
         try
         {
-            written = await write();
+            result = await write();
         }
         catch (Exception ex) when (AuditStoreUnavailableException.IsUnavailable(ex))
         {
@@ -59,7 +67,8 @@ public sealed class SignEventsConsumer(SignEventWriter writer, AuditTrailWriter 
             throw new AuditStoreUnavailableException("The audit store is unreachable.", ex);
         }
 
+        var written = rowsWritten(result);
         logger.LogDebug("Wrote {Written} of {Count} {What} ({Duplicates} already stored)", written, count, what, count - written);
-        return written;
+        return result;
     }
 }

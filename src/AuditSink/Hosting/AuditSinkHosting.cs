@@ -47,6 +47,7 @@ public static class AuditSinkHosting
         services.AddSingleton<AuditMetrics>();
         services.AddScoped<AuditTrailWriter>();
         services.AddSingleton<RollupWatermark>();
+        services.AddSingleton<LateEvents>();
         services.AddSingleton<RetentionJob>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
         services.AddSingleton<MetricsRollupJob>();
