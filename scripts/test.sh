@@ -98,22 +98,46 @@ fi
 
 if [ "$setup_only" = 1 ]; then exit 0; fi
 
-# The summary line below is the plain 'N passed, N failed' that any reader of the log can find.
-results=$(mktemp)
+# The output a developer needs: progress per test project, each failure with its message and the start of its stack
+# trace, and the plain 'N passed, N failed' line. Everything else (build output, every service's log lines) goes to
+# the full log, which the summary names.
+mkdir -p test-results
+full_log=test-results/test.log
 set +e
-dotnet test EdgeSigner.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee "$results"
-status=${PIPESTATUS[0]}
+dotnet test EdgeSigner.sln -c Release --logger "console;verbosity=normal" > "$full_log" 2>&1 &
+test_pid=$!
+tail -n +1 -f --pid="$test_pid" "$full_log" 2>/dev/null | awk '
+  /: error [A-Z]+[0-9]+:/ && !seen[$0]++ { print; next }
+  /^Test run for / { sub(/^.*\//, ""); sub(/ \(\.NETCoreApp.*$/, ""); printf "[test.sh] started %s\n", $0; fflush(); next }
+  /^[[:space:]]+Failed [A-Za-z_]/ { print; failing = 1; lines = 0; fflush(); next }
+  failing && /^[[:space:]]+Stack Trace:/ { stack = 1; next }
+  failing && stack && /^[[:space:]]+at / { if (++frames <= 3) print; next }
+  failing && stack && /^--- End of stack trace/ { next }
+  failing && (/^[[:space:]]+(Passed|Failed|Skipped) / || /^[{\[]/ || /Standard Output Messages:/) { failing = 0; stack = 0; frames = 0 }
+  failing && lines++ < 25 { print; fflush(); next }
+  /Test Run Aborted|The active test run was aborted|Test host process crashed|exited with error/ { print; fflush(); next }
+  /^Total tests: / { total = $3 }
+  /^[[:space:]]+Passed: / { p = $2 }
+  /^[[:space:]]+Failed: / { f = $2 }
+  /^ Total time: / { printf "[test.sh] a test project finished: %s tests, %s passed, %s failed, in %s\n", total, p + 0, f + 0, $3 " " $4; fflush(); p = 0; f = 0 }
+'
+wait "$test_pid"
+status=$?
 set -e
-passed=$(grep -E '^[[:space:]]+Passed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
-failed=$(grep -E '^[[:space:]]+Failed:[[:space:]]+[0-9]+$' "$results" | awk '{s += $2} END {print s + 0}' || true)
+passed=$(grep -E '^[[:space:]]+Passed:[[:space:]]+[0-9]+$' "$full_log" | awk '{s += $2} END {print s + 0}' || true)
+failed=$(grep -E '^[[:space:]]+Failed:[[:space:]]+[0-9]+$' "$full_log" | awk '{s += $2} END {print s + 0}' || true)
 # The failures again, at the very end where a truncated CI log still shows them: each test's name and message.
 if [ "${failed:-0}" != 0 ]; then
   log "failed tests:"
   awk '/^[[:space:]]+Failed [A-Za-z_]/ {show = 1; n = 0}
        /^[[:space:]]+Stack Trace:/ {show = 0}
-       show && n < 25 {print; n++}' "$results"
+       show && n < 25 {print; n++}' "$full_log"
 fi
-rm -f "$results"
+if [ "$status" != 0 ] && [ "${failed:-0}" = 0 ]; then
+  log "dotnet test failed without a failed test (a build error or a crashed test host); the end of $full_log:"
+  grep -v -E '^[{\[]' "$full_log" | tail -n 40
+fi
+log "the whole output, with every service's log lines: $full_log"
 echo "$passed passed, $failed failed"
 if [ "$status" = 0 ] && [ "$passed" = 0 ]; then log "ERROR: no test ran"; exit 1; fi
 exit "$status"

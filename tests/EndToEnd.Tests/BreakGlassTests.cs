@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using EdgeSigner.Testing;
+using EdgeSigner.ServiceDefaults.Flags;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace EdgeSigner.EndToEnd.Tests;
@@ -39,14 +41,13 @@ public sealed class BreakGlassTests : IAsyncLifetime
     public async Task Levels_1_2_and_3_take_effect_on_every_instance_within_a_second_and_are_audited()
     {
         using var admin = _pipeline.AdminClient(_pipeline.Ingresses[1]);
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action":"update","flag":"edge_signer_enabled","value":true}""")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action":"update","flag":"tenant_allowlist","value":["acme","globex"]}""")).StatusCode);
-        await AfterOneSecondAsync();
+        await ChangeFlagsAsync(admin, """{"action":"update","flag":"edge_signer_enabled","value":true}""");
+        await ChangeFlagsAsync(admin, """{"action":"update","flag":"tenant_allowlist","value":["acme","globex"]}""");
         await AssertModesAsync(_acme, "edge-tbs+remote-es256");
         await AssertModesAsync(_globex, "edge-tbs+remote-es256");
 
         // Level 1, the seed's body as its runbook writes it: acme alone leaves the edge path.
-        var level1 = await PostFlagsAsync(admin, """
+        await ChangeFlagsAsync(admin, """
             {
               "action": "update",
               "flag": "edge_signer_enabled",
@@ -54,18 +55,14 @@ public sealed class BreakGlassTests : IAsyncLifetime
               "value": false
             }
             """);
-        Assert.Equal(HttpStatusCode.OK, level1.StatusCode);
-        await AfterOneSecondAsync();
         await AssertModesAsync(_acme, "central-fallback");
         await AssertModesAsync(_globex, "edge-tbs+remote-es256");
 
         // Level 2: everyone to central, then resume.
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action": "emergency_shutdown", "service": "edge_signer"}""")).StatusCode);
-        await AfterOneSecondAsync();
+        await ChangeFlagsAsync(admin, """{"action": "emergency_shutdown", "service": "edge_signer"}""");
         await AssertModesAsync(_globex, "central-fallback");
         await AssertModesAsync(_acme, "central-fallback");
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action": "resume", "service": "edge_signer"}""")).StatusCode);
-        await AfterOneSecondAsync();
+        await ChangeFlagsAsync(admin, """{"action": "resume", "service": "edge_signer"}""");
         await AssertModesAsync(_globex, "edge-tbs+remote-es256");
         await AssertModesAsync(_acme, "central-fallback"); // its own level-1 override still holds
 
@@ -75,10 +72,10 @@ public sealed class BreakGlassTests : IAsyncLifetime
 
         // Level 3: in-flight work finishes, new signing calls get 503 and readiness fails, on every instance.
         _pipeline.Kms.SignLatency = TimeSpan.FromSeconds(2);
+        var callsBefore = _pipeline.Kms.SignCalls;
         var inFlight = _globex[0].PostAsJsonAsync("/v1/sign", new { payload = "aW4tZmxpZ2h0" });
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action": "remove_route", "service": "edge_signer"}""")).StatusCode);
-        await AfterOneSecondAsync();
+        await Eventually.GetAsync(() => Task.FromResult(_pipeline.Kms.SignCalls), n => n > callsBefore, what: "the in-flight request at KMS");
+        await ChangeFlagsAsync(admin, """{"action": "remove_route", "service": "edge_signer"}""");
         foreach (var (client, ingress) in _globex.Zip(_pipeline.Ingresses))
         {
             var refused = await client.PostAsJsonAsync("/v1/sign", new { payload = "aGk=" });
@@ -91,8 +88,7 @@ public sealed class BreakGlassTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
         _pipeline.Kms.SignLatency = TimeSpan.Zero;
 
-        Assert.Equal(HttpStatusCode.OK, (await PostFlagsAsync(admin, """{"action": "restore_route", "service": "edge_signer"}""")).StatusCode);
-        await AfterOneSecondAsync();
+        await ChangeFlagsAsync(admin, """{"action": "restore_route", "service": "edge_signer"}""");
         foreach (var ingress in _pipeline.Ingresses)
         {
             Assert.Equal(HttpStatusCode.OK, (await ingress.Http.GetAsync("/readyz")).StatusCode);
@@ -148,10 +144,9 @@ public sealed class BreakGlassTests : IAsyncLifetime
     public async Task Smart_placement_signs_in_the_replica_nearest_the_callers_region()
     {
         using var admin = _pipeline.AdminClient();
-        await PostFlagsAsync(admin, """{"action":"update","flag":"edge_signer_enabled","value":true}""");
-        await PostFlagsAsync(admin, """{"action":"update","flag":"tenant_allowlist","value":["acme"]}""");
-        await PostFlagsAsync(admin, """{"action":"update","flag":"smart_placement_enabled","value":true}""");
-        await AfterOneSecondAsync();
+        await ChangeFlagsAsync(admin, """{"action":"update","flag":"edge_signer_enabled","value":true}""");
+        await ChangeFlagsAsync(admin, """{"action":"update","flag":"tenant_allowlist","value":["acme"]}""");
+        await ChangeFlagsAsync(admin, """{"action":"update","flag":"smart_placement_enabled","value":true}""");
 
         foreach (var (clientRegion, expected) in new[] { ("us-east-2", "us-east-1"), ("eu-west-3", "eu-west-1"), ("ap-south-1", "eu-west-1"), ("us-east-1", "us-east-1") })
         {
@@ -202,7 +197,20 @@ public sealed class BreakGlassTests : IAsyncLifetime
         Assert.True(flags.GetProperty("global").GetProperty("edge_signer_enabled").GetBoolean());
     }
 
-    private static Task AfterOneSecondAsync() => Task.Delay(TimeSpan.FromSeconds(1));
+    /// <summary>
+    /// Makes a flag change and waits until every ingress and worker holds its version: the contract is within one
+    /// second, so that is the bound (the condition is polled; nothing sleeps for a fixed time).
+    /// </summary>
+    private async Task ChangeFlagsAsync(HttpClient admin, string json)
+    {
+        var response = await PostFlagsAsync(admin, json);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var version = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64();
+        var hosts = _pipeline.Ingresses.Concat(_pipeline.Workers).ToList();
+        await Eventually.GetAsync(
+            () => Task.FromResult(hosts.Count(h => h.Services.GetRequiredService<FlagsState>().Current.Version >= version)),
+            n => n == hosts.Count, TimeSpan.FromSeconds(1), $"flags version {version} on all {hosts.Count} instances");
+    }
 
     /// <summary>Several requests through each ingress (so both workers take some), all in the expected mode.</summary>
     private static async Task AssertModesAsync(List<HttpClient> clients, string expected)

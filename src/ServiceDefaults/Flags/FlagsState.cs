@@ -11,6 +11,7 @@ public sealed class FlagsState(ILogger<FlagsState> logger)
 {
     private FlagsSnapshot _current = FlagsSnapshot.Initial(EdgeSignerFlags.Defaults);
     private readonly Lock _gate = new();
+    private bool _loaded;
 
     public FlagsSnapshot Current => Volatile.Read(ref _current);
 
@@ -20,11 +21,14 @@ public sealed class FlagsState(ILogger<FlagsState> logger)
         ArgumentNullException.ThrowIfNull(snapshot);
         lock (_gate)
         {
-            if (snapshot.Version <= _current.Version && _current.Version != 0)
+            // The first snapshot from the store replaces the code's defaults even at version 0 (no change made yet);
+            // after that only a newer version does, so a periodic reload of the same version changes nothing.
+            if (snapshot.Version < _current.Version || (snapshot.Version == _current.Version && _loaded))
             {
                 return false;
             }
 
+            _loaded = true;
             Volatile.Write(ref _current, snapshot);
         }
 
