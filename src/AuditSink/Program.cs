@@ -1,23 +1,4 @@
-using EdgeSigner.ServiceDefaults;
 using EdgeSigner.AuditSink.Hosting;
-using Serilog;
+using EdgeSigner.ServiceDefaults;
 
-Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateBootstrapLogger();
-try
-{
-    var builder = WebApplication.CreateBuilder(args);
-    builder.AddAuditSink();
-    var app = builder.Build();
-    app.MapServiceDefaults();
-    await app.RunAsync();
-    return 0;
-}
-catch (Exception ex) when (ex is not HostAbortedException)
-{
-    Log.Fatal(ex, "AuditSink stopped: {Reason}", ex.Message);
-    return 1;
-}
-finally
-{
-    await Log.CloseAndFlushAsync();
-}
+return await ServiceProgram.RunAsync("AuditSink", args, builder => builder.AddAuditSink(), app => app.MapServiceDefaults());

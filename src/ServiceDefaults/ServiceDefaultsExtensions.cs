@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +31,12 @@ public static class ServiceDefaultsExtensions
                 .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", Serilog.Events.LogEventLevel.Error)
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
+                // A configuration mistake is printed once, as one line, by ServiceProgram; the host's own report of it
+                // (with its stack trace) would bury that line.
+                .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.Describe(e.Exception) is not null)
+                // What MassTransit says when a host that failed to start stops a bus that never started: noise.
+                .Filter.ByExcluding(e => e.MessageTemplate.Text.StartsWith("Failed to stop bus", StringComparison.Ordinal)
+                    && e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture).EndsWith("(Not Started)", StringComparison.Ordinal))
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("service", builder.Environment.ApplicationName);
             // Written by a background thread (Serilog.Sinks.Async), so a request never waits on the console's lock.
@@ -72,7 +79,7 @@ public static class ServiceDefaultsExtensions
 
         if (!Uri.TryCreate(rabbit, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs"))
         {
-            throw new InvalidOperationException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
+            throw new InvalidSettingException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
         }
 
         bus.UsingRabbitMq((context, cfg) =>
@@ -108,6 +115,9 @@ public static class ServiceDefaultsExtensions
                 {
                     status = report.Status.ToString(),
                     checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString()),
+                    // What a check that did not pass says about why (a kid that names two keys, say).
+                    problems = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy && e.Value.Description is not null)
+                        .ToDictionary(e => e.Key, e => e.Value.Description),
                 });
             },
         });

@@ -35,13 +35,21 @@ public sealed class DurableQueueTests
     public async Task A_batch_submitted_while_no_worker_runs_is_accepted_and_completes_once_one_starts()
     {
         await using var pipeline = await Pipeline.CreateAsync();
+        // The workers ran once (so the ingress knows, and has stored, the key to build the batch for), then all stopped:
+        // a new ingress, started while none runs, still accepts the batch.
+        await pipeline.StartWorkerAsync();
+        await pipeline.StartIngressAsync();
+        await Eventually.GetAsync(() => Jwks.FetchAsync(pipeline.Ingress!.Http), k => k.Count == 1, what: "the worker's key published");
+        await pipeline.Workers[0].DisposeAsync();
+        await pipeline.Ingress!.DisposeAsync();
+        pipeline.Workers.Clear();
+        pipeline.Ingresses.Clear();
         await pipeline.StartIngressAsync();
         using var acme = await pipeline.CreateTenantClientAsync("acme");
 
         var submitted = await acme.PostAsJsonAsync("/v1/batches", new { items = Enumerable.Range(0, 20).Select(i => new { id = $"w{i}", payload = "d2FpdA==" }) });
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         var batchId = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("batch_id").GetString();
-        await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal("pending", (await acme.GetFromJsonAsync<JsonElement>($"/v1/batches/{batchId}")).GetProperty("status").GetString());
 
         await pipeline.StartWorkerAsync();

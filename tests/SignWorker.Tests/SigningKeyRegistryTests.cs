@@ -37,8 +37,9 @@ public sealed class SigningKeyRegistryTests : IAsyncLifetime
         _kms.AddKey("other", ECDsa.Create(ECCurve.NamedCurves.nistP256));
         using var registry = Registry(Kms("other", "eu-west-1"), Local(Path.Combine(_directory, "central.pem")));
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => registry.StartingAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<EdgeSigner.ServiceDefaults.InvalidSettingException>(() => registry.StartingAsync(CancellationToken.None));
         Assert.Contains("different public keys", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("EdgeSigner:Signing:Keys:0:", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -49,7 +50,7 @@ public sealed class SigningKeyRegistryTests : IAsyncLifetime
             Keys = [new SigningKeyOptions { Kid = "k1", Edge = new SignerBackendOptions { Backend = SignerBackendKind.Kms }, Central = Local("x.pem") }],
         };
 
-        var result = new SigningOptionsValidator().Validate(null, options);
+        var result = new SigningOptionsValidator(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { ContentRootPath = _directory }).Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains("EdgeSigner:Signing:Keys:0:Edge:KmsKeyId is required", result.FailureMessage, StringComparison.Ordinal);

@@ -136,7 +136,13 @@ public sealed class Pipeline : IAsyncDisposable
     public static HttpClient TenantClient(string apiKey, ServiceHost ingress)
     {
         ArgumentNullException.ThrowIfNull(ingress);
-        var client = new HttpClient { BaseAddress = new Uri(ingress.Url), Timeout = TimeSpan.FromSeconds(60) };
+        return TenantClient(apiKey, ingress.Url);
+    }
+
+    /// <summary>An HTTP client that signs with <paramref name="apiKey"/> through the ingress at <paramref name="ingressUrl"/> (a process).</summary>
+    public static HttpClient TenantClient(string apiKey, string ingressUrl)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(ingressUrl), Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         return client;
     }

@@ -28,27 +28,131 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    public static async Task<ServiceProcess> StartAsync(string assemblyName, IReadOnlyDictionary<string, string?> settings)
+    private const string OwnDirectoryPrefix = "edgesigner-process-";
+
+    /// <summary>The build configuration the tests (and so the services beside them) were built in.</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
+    /// <summary>Starts <c>dotnet {assemblyName}.dll</c> from the test output on a free port and waits until it is ready.</summary>
+    public static Task<ServiceProcess> StartAsync(string assemblyName, IReadOnlyDictionary<string, string?> settings)
     {
-        ArgumentNullException.ThrowIfNull(settings);
+        var port = LocalProcesses.FreePort();
+        var start = Dll(assemblyName, settings);
+        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        return StartAsync(start, $"http://127.0.0.1:{port}");
+    }
+
+    /// <summary>
+    /// <c>dotnet {assemblyName}.dll</c> from the test output, configured by environment variables (<c>:</c> as
+    /// <c>__</c>), in a fresh working directory unless one is given.
+    /// </summary>
+    public static ProcessStartInfo Dll(string assemblyName, IReadOnlyDictionary<string, string?> settings, string? workingDirectory = null)
+    {
         var dll = Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"{assemblyName}.dll is not in the test output.", dll);
         }
 
-        var port = LocalProcesses.FreePort();
-        var workingDirectory = Directory.CreateTempSubdirectory("edgesigner-process-").FullName;
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory(OwnDirectoryPrefix).FullName };
         start.ArgumentList.Add(dll);
+        Configure(start, settings);
+        return start;
+    }
+
+    /// <summary>
+    /// <c>dotnet run --no-build -c {Configuration} --project src/{project}</c> from the repository root, as the README
+    /// runs a service (its project folder is its content root), with the build the tests use.
+    /// </summary>
+    public static ProcessStartInfo Project(string project, IReadOnlyDictionary<string, string?> settings)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Repository.Root };
+        foreach (var argument in new[] { "run", "--no-build", "-c", Configuration, "--project", $"src/{project}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Configure(start, settings);
+        return start;
+    }
+
+    private static void Configure(ProcessStartInfo start, IReadOnlyDictionary<string, string?> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? string.Empty;
         }
 
-        start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {assemblyName}.");
+    }
+
+    /// <summary>Starts <paramref name="start"/> and waits until <paramref name="url"/> answers <paramref name="readyPath"/> with success.</summary>
+    public static async Task<ServiceProcess> StartAsync(ProcessStartInfo start, string url, string readyPath = "/readyz")
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
+        var output = Collect(process);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"{string.Join(' ', start.ArgumentList)} exited at start with code {process.ExitCode}:\n{string.Join('\n', output.TakeLast(20))}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync(url + readyPath)).IsSuccessStatusCode)
+                {
+                    return new ServiceProcess(process, url, start.WorkingDirectory, output);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException($"{string.Join(' ', start.ArgumentList)} was not ready at {url} within 60 s:\n{string.Join('\n', output.TakeLast(20))}");
+    }
+
+    /// <summary>Runs <paramref name="start"/> until it exits by itself (at most <paramref name="within"/>): its exit code and every line it printed.</summary>
+    public static async Task<(int ExitCode, IReadOnlyList<string> Output)> RunToExitAsync(ProcessStartInfo start, TimeSpan within)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
+        var output = Collect(process);
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{string.Join(' ', start.ArgumentList)} was still running after {within.TotalSeconds} s:\n{string.Join('\n', output)}");
+        }
+
+        process.WaitForExit(); // the output is read to its end
+        return (process.ExitCode, output.ToArray());
+    }
+
+    private static System.Collections.Concurrent.ConcurrentQueue<string> Collect(Process process)
+    {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
         {
@@ -66,36 +170,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        var url = $"http://127.0.0.1:{port}";
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{assemblyName} exited at start with code {process.ExitCode}.");
-            }
-
-            try
-            {
-                if ((await http.GetAsync(url + "/readyz")).IsSuccessStatusCode)
-                {
-                    return new ServiceProcess(process, url, workingDirectory, output);
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"{assemblyName} was not ready within 60 s.");
+        return output;
     }
 
     /// <summary>SIGKILL: no shutdown, no acknowledgements, no goodbyes.</summary>
@@ -114,6 +189,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        Directory.Delete(_workingDirectory, recursive: true);
+        if (Path.GetFileName(_workingDirectory).StartsWith(OwnDirectoryPrefix, StringComparison.Ordinal))
+        {
+            Directory.Delete(_workingDirectory, recursive: true); // only a directory Dll() made for this process
+        }
     }
 }

@@ -15,12 +15,13 @@ public static class AuditSinkHosting
         ArgumentNullException.ThrowIfNull(builder);
         if (!DeploymentMode.IsDistributed(builder.Configuration) || DeploymentMode.PostgresConnectionString(builder.Configuration) is null)
         {
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 "ConnectionStrings:RabbitMq and ConnectionStrings:Audit must both be set: the sink runs on its own only in " +
                 "distributed mode; in embedded mode 'dotnet run --project src/Ingress' hosts it.");
         }
 
         builder.AddServiceDefaults();
+        builder.ListenByDefaultOn(8082);
         builder.Services.AddAuditSinkServices(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddMassTransit(bus =>
         {

@@ -73,14 +73,15 @@ public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> b
         var midnight = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var tenSecondsAgo = now.AddSeconds(-10);
 
-        // Outcome rows of calls that reached KMS (local key files are not KMS and have no quota).
+        // Outcome rows of every backend's calls: KMS regions, and local key files as region 'local' (which have a budget
+        // like any region, so embedded mode shows the same quota view).
         var (sql, today, recent) = db.IsPostgres
             ? ("""
                SELECT kms_region AS region, date_trunc('minute', "timestamp") AS minute, count(*) AS requests,
                       count(*) FILTER (WHERE event_type = 'edge_sign_failure') AS failures
                FROM audit.sign_events
                WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
-                 AND kms_region NOT IN ('', 'local')
+                 AND kms_region <> ''
                GROUP BY 1, 2
                """,
                "SELECT kms_region AS region, count(*) AS value FROM audit.sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
@@ -90,7 +91,7 @@ public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> b
                       sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END) AS failures
                FROM sign_events
                WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
-                 AND kms_region NOT IN ('', 'local')
+                 AND kms_region <> ''
                GROUP BY 1, 2
                """,
                "SELECT kms_region AS region, count(*) AS value FROM sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
@@ -100,7 +101,7 @@ public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> b
         var daily = (await db.Database.SqlQueryRaw<RegionCount>(today, midnight).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
         var lastTen = (await db.Database.SqlQueryRaw<RegionCount>(recent, tenSecondsAgo).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
 
-        var regions = minutes.Select(m => m.Region).Concat(daily.Keys).Concat(budget.Value.Regions.Keys).Where(r => r is not ("" or "local"))
+        var regions = minutes.Select(m => m.Region).Concat(daily.Keys).Concat(budget.Value.Regions.Keys).Where(r => r.Length > 0)
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);
         var reports = new List<KmsQuotaReport>();
         foreach (var region in regions)

@@ -8,7 +8,6 @@ using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Data;
-using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Results;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -53,7 +52,7 @@ public static class BatchEndpoints
     }
 
     public static async Task<Results<Accepted<Accepted>, ProblemHttpResult>> Submit(
-        HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SignResultStore results, SigningKeyRegistry keys, FlagsState flags,
+        HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SignResultStore results, PublishedKeys keys, FlagsState flags,
         ISendEndpointProvider sendEndpoints, IBusControl bus, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
     {
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
@@ -69,6 +68,11 @@ public static class BatchEndpoints
         if (items is null || items.Count is 0 or > MaxItems)
         {
             return Problems.InvalidRequest($"items must hold 1 to {MaxItems} items.");
+        }
+
+        if (await keys.ActiveKidAsync(PublishedKeys.FirstAnnouncementWait, ct) is not { } kid)
+        {
+            return PublishedKeys.NoKeys();
         }
 
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -93,7 +97,7 @@ public static class BatchEndpoints
                     tooLarge ? ErrorTypes.PayloadTooLarge : ErrorTypes.InvalidRequest, $"items[{i}] (id \"{item.Id}\"): {error}");
             }
 
-            tbs[i] = ToBeSigned.Build(format, keys.ActiveKid, payload!, item.Detached ?? false);
+            tbs[i] = ToBeSigned.Build(format, kid, payload!, item.Detached ?? false);
         }
 
         var now = time.GetUtcNow();

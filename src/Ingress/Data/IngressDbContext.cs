@@ -6,7 +6,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.Ingress.Data;
 
-/// <summary>The ingress's own state: tenants and their API key hashes. Schema <c>ingress</c> in PostgreSQL.</summary>
+/// <summary>
+/// The ingress's own state: tenants and their API key hashes, flags, rate buckets, idempotency keys, and the public
+/// keys the workers announced. Schema <c>ingress</c> in PostgreSQL.
+/// </summary>
 public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options)
 {
     public const string Schema = "ingress";
@@ -16,6 +19,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<FlagStateRow> FlagState => Set<FlagStateRow>();
     public DbSet<RateBucketRow> RateBuckets => Set<RateBucketRow>();
     public DbSet<IdempotencyKeyRow> IdempotencyKeys => Set<IdempotencyKeyRow>();
+    public DbSet<PublishedKeyRow> PublishedKeys => Set<PublishedKeyRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -48,6 +52,13 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.Property(x => x.Key).HasMaxLength(255);
             e.Property(x => x.RequestHash).HasMaxLength(32);
             e.HasIndex(x => x.CreatedAt);
+        });
+        modelBuilder.Entity<PublishedKeyRow>(e =>
+        {
+            e.ToTable("published_keys");
+            e.HasKey(x => x.Kid);
+            e.Property(x => x.Kid).HasMaxLength(128);
+            e.Property(x => x.Fingerprint).HasMaxLength(64);
         });
         modelBuilder.Entity<RateBucketRow>(e =>
         {

@@ -40,13 +40,14 @@ public static class IngressHosting
         var postgres = DeploymentMode.PostgresConnectionString(configuration);
         if (!embedded && postgres is null)
         {
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 "ConnectionStrings:RabbitMq is set but ConnectionStrings:Audit is not: distributed mode needs both.");
         }
 
         var devCredentials = embedded ? DevCredentials.Resolve(configuration) : null;
 
         builder.AddServiceDefaults();
+        builder.ListenByDefaultOn(8080);
         var services = builder.Services;
         services.AddSingleton<IngressMetrics>();
         services.AddExceptionHandler<OutageExceptionHandler>();
@@ -82,8 +83,12 @@ public static class IngressHosting
         services.AddHostedService<FlagsReloader>();
         services.AddSingleton<RouteGuard>();
         services.AddSingleton<CircuitBreakerView>();
+        services.AddSingleton<PublishedKeys>();
+        services.AddHostedService<PublishedKeysLoader>();
+        services.AddHostedService<SigningKeysRequest>();
         services.AddScoped<IdempotencyKeys>();
-        services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag])
+            .AddCheck<PublishedKeys>("signing-keys", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, TenantAuthenticationHandler>(TenantAuthenticationHandler.SchemeName, null)
@@ -106,7 +111,6 @@ public static class IngressHosting
         }
         else
         {
-            services.AddSigningKeys();
             services.AddScoped<ITenantRateLimiter, PostgresTenantRateLimiter>();
             services.AddSignerStore(postgres, builder.Environment.ContentRootPath);
             services.AddAuditQueries(configuration, builder.Environment.ContentRootPath);
@@ -120,6 +124,7 @@ public static class IngressHosting
             bus.AddFlagsChangedConsumer();
             bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
             bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();
+            bus.AddConsumer<SigningKeysAnnouncedConsumer, SigningKeysAnnouncedConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();

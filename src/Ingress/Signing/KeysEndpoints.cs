@@ -1,26 +1,27 @@
-using EdgeSigner.SignWorker.Keys;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EdgeSigner.Ingress.Signing;
 
-/// <summary><c>GET /v1/keys</c>: the JWKS of every configured key. Public.</summary>
+/// <summary>
+/// <c>GET /v1/keys</c>: the JWKS of the keys the workers sign with, as they announce them (<see cref="PublishedKeys"/>).
+/// <c>GET /v1/keys/{kid}.pem</c>: one of them as a PEM public key, for openssl. Both public.
+/// </summary>
 public static class KeysEndpoints
 {
-    public sealed record Jwk(string Kty, string Crv, string X, string Y, string Kid, string Alg, string Use);
-
-    public sealed record Jwks(IReadOnlyList<Jwk> Keys);
+    public sealed record Jwks(IReadOnlyList<PublishedKeys.Jwk> Keys);
 
     public static RouteGroupBuilder MapKeys(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/keys", (SigningKeyRegistry registry) => TypedResults.Ok(new Jwks(registry.Keys.Select(ToJwk).ToList())))
+        v1.MapGet("/keys", (PublishedKeys keys) => TypedResults.Ok(new Jwks(keys.Current().Keys.Select(k => k.Jwk).ToList())))
+            .AllowAnonymous();
+        v1.MapGet("/keys/{kid}.pem", Results<ContentHttpResult, ProblemHttpResult> (string kid, PublishedKeys keys) =>
+                keys.Current().Keys.FirstOrDefault(k => k.Kid == kid) is { } key
+                    ? TypedResults.Text(Pem(key.PublicKey), "application/x-pem-file")
+                    : Hosting.Problems.NotFound($"No published key has kid '{kid}'."))
             .AllowAnonymous();
         return v1;
     }
 
-    public static Jwk ToJwk(SigningKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var q = key.PublicParameters().Q;
-        return new Jwk("EC", "P-256", System.Buffers.Text.Base64Url.EncodeToString(q.X),
-            System.Buffers.Text.Base64Url.EncodeToString(q.Y), key.Kid, "ES256", "sig");
-    }
+    private static string Pem(byte[] subjectPublicKeyInfo) =>
+        new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", subjectPublicKeyInfo)) + "\n";
 }

@@ -9,7 +9,6 @@ using EdgeSigner.Ingress.Observability;
 using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
-using EdgeSigner.SignWorker.Keys;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -51,7 +50,7 @@ public static class SignEndpoints
         ClaimsPrincipal user,
         IRequestClient<SignRequested> signer,
         IBusControl bus,
-        SigningKeyRegistry keys,
+        PublishedKeys keys,
         FlagsState flags,
         IOptions<SignApiOptions> api,
         IdempotencyKeys idempotency,
@@ -90,10 +89,18 @@ public static class SignEndpoints
             requestId = id; // a replay: the worker answers with the result recorded under this id
         }
 
-        var started = time.GetTimestamp();
-        var tbs = ToBeSigned.Build(input.Format, keys.ActiveKid, input.Payload, input.Detached);
-        var tbsBuildMs = time.GetElapsedTime(started).TotalMilliseconds;
+        // No key known yet (a new deployment whose first worker is starting): the request waits for one as it would
+        // wait in the queue for a worker, until its deadline.
         var deadline = receivedAt.AddMilliseconds(api.Value.SyncTimeoutMs);
+        if (await keys.ActiveKidAsync(deadline - time.GetUtcNow(), ct) is not { } kid)
+        {
+            return Problems.Create(StatusCodes.Status504GatewayTimeout, ErrorTypes.SigningTimeout,
+                "No signing worker has announced its keys before the request's deadline.", requestId.ToString());
+        }
+
+        var started = time.GetTimestamp();
+        var tbs = ToBeSigned.Build(input.Format, kid, input.Payload, input.Detached);
+        var tbsBuildMs = time.GetElapsedTime(started).TotalMilliseconds;
 
         var message = new SignRequested
         {

@@ -29,7 +29,7 @@ public sealed record DevCredentials(string ApiKey, bool ApiKeyGenerated, string 
 
         if (!ApiKeys.IsWellFormed(credentials.ApiKey))
         {
-            throw new InvalidOperationException($"{ApiKeySetting} must be 16 to 256 visible ASCII characters.");
+            throw new EdgeSigner.ServiceDefaults.InvalidSettingException($"{ApiKeySetting} must be 16 to 256 visible ASCII characters.");
         }
 
         return credentials;

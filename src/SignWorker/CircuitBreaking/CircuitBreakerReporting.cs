@@ -1,17 +1,29 @@
 using EdgeSigner.Contracts.Breakers;
+using EdgeSigner.ServiceDefaults;
+using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.CircuitBreaking;
 
-/// <summary>Publishes this worker's breakers periodically, so the operators' view covers every instance.</summary>
+/// <summary>
+/// Publishes this worker's breakers once the host has started and then periodically, so the operators' view covers
+/// every instance. Every edge backend's breaker is listed from the start (closed), local key files included.
+/// </summary>
 public sealed class CircuitBreakerStatusReporter(
-    KmsCircuitBreakers breakers, IBus bus, IOptions<FailurePolicyOptions> options, TimeProvider time, ILogger<CircuitBreakerStatusReporter> logger)
+    KmsCircuitBreakers breakers, SigningKeyRegistry keys, IBus bus, IHostApplicationLifetime lifetime, IOptions<FailurePolicyOptions> options,
+    TimeProvider time, ILogger<CircuitBreakerStatusReporter> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        foreach (var backend in keys.Keys.SelectMany(k => k.EdgeBackends))
+        {
+            breakers.Track(backend.KeyId, backend.Region);
+        }
+
+        await lifetime.WhenStartedAsync(stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.StatusReportIntervalMs), time);
         do
         {

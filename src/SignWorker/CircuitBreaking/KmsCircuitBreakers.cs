@@ -33,7 +33,8 @@ public sealed class KmsCircuitBreakers(
 
     public void OnInconclusive(string keyId, string region) => Update(keyId, region, (s, _) => (true, s.OnInconclusive()));
 
-    public string StateOf(string keyId, string region) => _breakers.GetValueOrDefault((keyId, region), BreakerState.Closed).State;
+    /// <summary>Lists a breaker (closed) before its first call, so operators see every edge backend from the start.</summary>
+    public void Track(string keyId, string region) => _breakers.TryAdd((keyId, region), BreakerState.Closed);
 
     /// <summary>Closes every breaker of this instance (an operator's reset).</summary>
     public void ResetAll()

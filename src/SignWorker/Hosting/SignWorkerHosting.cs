@@ -23,7 +23,7 @@ public static class SignWorkerHosting
         ArgumentNullException.ThrowIfNull(builder);
         if (!DeploymentMode.IsDistributed(builder.Configuration))
         {
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 "ConnectionStrings:RabbitMq is not set. The worker runs on its own only in distributed mode; " +
                 "in embedded mode 'dotnet run --project src/Ingress' hosts it.");
         }
@@ -31,12 +31,13 @@ public static class SignWorkerHosting
         var postgres = DeploymentMode.PostgresConnectionString(builder.Configuration);
         if (postgres is null && builder.Configuration.GetValue($"{KmsBudgetOptions.SectionName}:Enabled", true))
         {
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 "ConnectionStrings:Audit is not set: a standalone worker keeps the KMS budget it shares with every other worker " +
                 "in PostgreSQL (EdgeSigner:KmsBudget). Set it, or set EdgeSigner__KmsBudget__Enabled=false to run without a budget.");
         }
 
         builder.AddServiceDefaults();
+        builder.ListenByDefaultOn(8081);
         builder.Services.AddSignWorkerServices(postgres, builder.Environment.ContentRootPath);
         builder.Services.AddHostedService<FlagsFetcher>();
         builder.Services.AddMassTransit(bus =>
@@ -83,15 +84,24 @@ public static class SignWorkerHosting
         }
 
         services.AddHostedService<CircuitBreakerStatusReporter>();
+        services.AddSingleton<SigningKeysAnnouncer>();
+        services.AddHostedService(sp => sp.GetRequiredService<SigningKeysAnnouncer>());
         services.AddSingleton<OutcomeOutbox>(); // active where the store is PostgreSQL (an NpgsqlDataSource is registered)
         services.AddHostedService(sp => sp.GetRequiredService<OutcomeOutbox>());
         return services;
     }
 
-    /// <summary>The key registry alone: the ingress uses it for JWKS and the kid of new requests.</summary>
-    public static IServiceCollection AddSigningKeys(this IServiceCollection services)
+    /// <summary>The key registry: the worker's keys, loaded and checked at start.</summary>
+    private static IServiceCollection AddSigningKeys(this IServiceCollection services)
     {
         services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.SectionName)
+            .PostConfigure<IConfiguration>((signing, configuration) =>
+            {
+                if (signing.Keys.Count == 0 && !DeploymentMode.IsDistributed(configuration))
+                {
+                    signing.Keys.Add(SigningOptions.DevKey());
+                }
+            })
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsValidator>();
         services.AddSingleton<SigningKeyRegistry>();
@@ -121,5 +131,6 @@ public static class SignWorkerHosting
         bus.AddConsumer<SignRequestedConsumer, SignRequestedConsumerDefinition>();
         bus.AddConsumer<SignBatchItemConsumer, SignBatchItemConsumerDefinition>();
         bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
+        bus.AddConsumer<AnnounceSigningKeysConsumer, AnnounceSigningKeysConsumerDefinition>();
     }
 }

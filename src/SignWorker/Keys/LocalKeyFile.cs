@@ -13,6 +13,29 @@ public static class LocalKeyFile
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
+    /// <summary>
+    /// What is wrong with <paramref name="path"/> as a key file, or null when it is a usable P-256 key or does not exist
+    /// yet (then <see cref="LoadOrCreate"/> creates it). Options validation calls this, so a bad file stops the
+    /// service before anything starts.
+    /// </summary>
+    public static string? Problem(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var key = LoadOrCreate(path);
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
+
     public static ECDsa LoadOrCreate(string path)
     {
         if (!File.Exists(path))

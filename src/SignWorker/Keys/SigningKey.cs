@@ -23,11 +23,17 @@ public sealed class SigningKey(
     public ISignerBackend EdgeFor(string? clientRegion) =>
         clientRegion is null ? Edge : _edgeByRegion[Routing.EdgePlacement.Choose(clientRegion, _edgeByRegion.Keys, Edge.Region)];
 
+    /// <summary>The edge backends (default and replicas): the ones behind a circuit breaker.</summary>
+    public IEnumerable<ISignerBackend> EdgeBackends => _edgeByRegion.Values;
+
     /// <summary>Every backend of the key: the edge ones (default and replicas), then central.</summary>
     public IEnumerable<ISignerBackend> AllBackends => _edgeByRegion.Values.Append(Central);
 
     /// <summary>DER SubjectPublicKeyInfo shared by both backends.</summary>
     public byte[] PublicKeyInfo { get; } = publicKeyInfo;
+
+    /// <summary>Lower-case hex SHA-256 of <see cref="PublicKeyInfo"/>: names the public key in logs and announcements.</summary>
+    public string Fingerprint { get; } = Convert.ToHexStringLower(SHA256.HashData(publicKeyInfo));
 
     /// <summary>The public key's affine coordinates, for JWKS.</summary>
     public ECParameters PublicParameters() => _publicKey.ExportParameters(includePrivateParameters: false);

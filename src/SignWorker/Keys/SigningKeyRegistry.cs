@@ -1,6 +1,8 @@
 using Amazon;
 using Amazon.KeyManagementService;
+using System.Security.Cryptography;
 using Amazon.Runtime;
+using EdgeSigner.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.Keys;
@@ -28,44 +30,70 @@ public sealed class SigningKeyRegistry(
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var keys = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
-        foreach (var keyOptions in options.Value.Keys)
+        for (var i = 0; i < options.Value.Keys.Count; i++)
         {
-            var edge = CreateBackend(keyOptions.Edge);
-            var replicas = keyOptions.EdgeReplicas.Select(CreateBackend).ToList();
-            var central = CreateBackend(keyOptions.Central);
-            var centralKey = await central.GetPublicKeyAsync(cancellationToken);
-            foreach (var backend in replicas.Prepend(edge))
+            var keyOptions = options.Value.Keys[i];
+            var setting = $"{SigningOptions.SectionName}:Keys:{i}";
+            var edge = CreateBackend(keyOptions.Edge, $"{setting}:Edge");
+            var replicas = keyOptions.EdgeReplicas.Select((r, n) => CreateBackend(r, $"{setting}:EdgeReplicas:{n}")).ToList();
+            var central = CreateBackend(keyOptions.Central, $"{setting}:Central");
+            var centralKey = await PublicKeyAsync(central, $"{setting}:Central", cancellationToken);
+            foreach (var (backend, n) in replicas.Prepend(edge).Select((b, n) => (b, n)))
             {
-                var edgeKey = await backend.GetPublicKeyAsync(cancellationToken);
+                var edgeKey = await PublicKeyAsync(backend, n == 0 ? $"{setting}:Edge" : $"{setting}:EdgeReplicas:{n - 1}", cancellationToken);
                 if (!edgeKey.AsSpan().SequenceEqual(centralKey))
                 {
-                    throw new InvalidOperationException(
-                        $"Key '{keyOptions.Kid}': the edge backend ({backend.Region}, {backend.KeyId}) and the central backend " +
-                        $"({central.Region}, {central.KeyId}) hold different public keys. Refusing to start.");
+                    throw new InvalidSettingException(
+                        $"{setting}: key '{keyOptions.Kid}': the edge backend ({backend.Region}, {backend.KeyId}) and the central backend " +
+                        $"({central.Region}, {central.KeyId}) hold different public keys; a kid must name exactly one public key.");
                 }
             }
 
             var key = new SigningKey(keyOptions.Kid, edge, replicas, central, centralKey, keyOptions.FallbackOnConfigurationError);
             _owned.Add(key);
             keys[keyOptions.Kid] = key;
-            logger.LogInformation("Signing key {Kid}: edge {EdgeRegion}, central {CentralRegion}; public keys match",
-                keyOptions.Kid, edge.Region, central.Region);
+            logger.LogInformation("Signing key {Kid} ({Fingerprint}): edge {EdgeRegion}, central {CentralRegion}; public keys match",
+                keyOptions.Kid, key.Fingerprint, edge.Region, central.Region);
         }
 
         _keys = keys;
     }
 
-    private ISignerBackend CreateBackend(SignerBackendOptions backend)
+    /// <summary>A backend's public key; what stops it (no such KMS key, KMS unreachable) is reported against its setting.</summary>
+    private static async Task<byte[]> PublicKeyAsync(ISignerBackend backend, string setting, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await backend.GetPublicKeyAsync(cancellationToken);
+        }
+        catch (AmazonServiceException ex)
+        {
+            throw new InvalidSettingException($"{setting}:KmsKeyId '{backend.KeyId}' in {backend.Region}: KMS answered {ex.ErrorCode ?? ex.StatusCode.ToString()}: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or AmazonClientException)
+        {
+            throw new InvalidSettingException($"{setting}: KMS in {backend.Region} could not be reached for key '{backend.KeyId}' ({ex.Message}); check {SigningOptions.SectionName}:Kms:ServiceUrl and the network.", ex);
+        }
+    }
+
+    private ISignerBackend CreateBackend(SignerBackendOptions backend, string setting)
     {
         switch (backend.Backend)
         {
             case SignerBackendKind.Kms:
                 return new KmsSigner(KmsClient(backend.Region), backend.KmsKeyId!, backend.Region);
             default:
-                var path = Path.IsPathRooted(backend.KeyFile) ? backend.KeyFile : Path.Combine(environment.ContentRootPath, backend.KeyFile!);
-                var signer = new LocalKeySigner(path, backend.Region);
-                _owned.Add(signer);
-                return signer;
+                var path = SigningOptionsValidator.KeyFilePath(backend, environment.ContentRootPath);
+                try
+                {
+                    var signer = new LocalKeySigner(path, backend.Region);
+                    _owned.Add(signer);
+                    return signer;
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or CryptographicException)
+                {
+                    throw new InvalidSettingException($"{setting}:KeyFile: {ex.Message}", ex);
+                }
         }
     }
 

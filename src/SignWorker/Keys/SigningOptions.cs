@@ -7,15 +7,29 @@ public sealed class SigningOptions
 {
     public const string SectionName = "EdgeSigner:Signing";
 
-    /// <summary>The logical keys; each has an edge and a central backend holding the same key material.</summary>
+    /// <summary>
+    /// The logical keys; each has an edge and a central backend holding the same key material. When none is
+    /// configured, embedded mode uses <see cref="DevKey"/>; distributed mode refuses to start.
+    /// </summary>
     public List<SigningKeyOptions> Keys { get; set; } = [];
+
+    /// <summary>
+    /// Embedded mode's key when none is configured: a local P-256 file under the content root, created on first
+    /// run. (A worker in distributed mode never creates one: each worker would sign with a key of its own.)
+    /// </summary>
+    public static SigningKeyOptions DevKey() => new()
+    {
+        Kid = "es256-dev-1",
+        Edge = new SignerBackendOptions { Backend = SignerBackendKind.Local, KeyFile = "data/keys/es256-dev-1.pem", Region = "local" },
+        Central = new SignerBackendOptions { Backend = SignerBackendKind.Local, KeyFile = "data/keys/es256-dev-1.pem", Region = "local" },
+    };
 
     /// <summary>The kid new requests are signed with; the first key when unset.</summary>
     public string? ActiveKid { get; set; }
 
     public KmsOptions Kms { get; set; } = new();
 
-    public string EffectiveActiveKid => string.IsNullOrEmpty(ActiveKid) ? Keys[0].Kid : ActiveKid;
+    public string EffectiveActiveKid => !string.IsNullOrEmpty(ActiveKid) ? ActiveKid : Keys.Count > 0 ? Keys[0].Kid : string.Empty;
 }
 
 public sealed class SigningKeyOptions
@@ -79,14 +93,19 @@ public sealed class KmsOptions
 }
 
 /// <summary>Validates <see cref="SigningOptions"/> at start, naming the setting that is wrong.</summary>
-public sealed class SigningOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<SigningOptions>
+public sealed class SigningOptionsValidator(IConfiguration configuration, IHostEnvironment environment) : Microsoft.Extensions.Options.IValidateOptions<SigningOptions>
 {
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, SigningOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         if (options.Keys.Count == 0)
         {
-            errors.Add($"{SigningOptions.SectionName}:Keys must name at least one key.");
+            errors.Add(EdgeSigner.ServiceDefaults.DeploymentMode.IsDistributed(configuration)
+                ? $"{SigningOptions.SectionName}:Keys: no signing key is configured. A worker in distributed mode does not generate one " +
+                  "(each worker would sign with a key of its own): give every worker the same key, a KMS key (Keys:0:Edge:Backend=Kms, " +
+                  "Keys:0:Edge:KmsKeyId, and the same for Central) or one PEM file (Keys:0:Kid, Keys:0:Edge:KeyFile, Keys:0:Central:KeyFile)."
+                : $"{SigningOptions.SectionName}:Keys must name at least one key.");
         }
 
         var kids = new HashSet<string>(StringComparer.Ordinal);
@@ -132,8 +151,21 @@ public sealed class SigningOptionsValidator : Microsoft.Extensions.Options.IVali
             : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(errors);
     }
 
-    private static void Check(SignerBackendOptions backend, string prefix, List<string> errors)
+    /// <summary>A local backend's key file, resolved against the content root as <see cref="SigningKeyRegistry"/> does.</summary>
+    public static string KeyFilePath(SignerBackendOptions backend, string contentRoot)
     {
+        ArgumentNullException.ThrowIfNull(backend);
+        return Path.IsPathRooted(backend.KeyFile) ? backend.KeyFile : Path.Combine(contentRoot, backend.KeyFile!);
+    }
+
+    private void Check(SignerBackendOptions backend, string prefix, List<string> errors)
+    {
+        if (backend.Backend == SignerBackendKind.Local && !string.IsNullOrWhiteSpace(backend.KeyFile)
+            && LocalKeyFile.Problem(KeyFilePath(backend, environment.ContentRootPath)) is { } problem)
+        {
+            errors.Add($"{prefix}:KeyFile: {problem}");
+        }
+
         if (string.IsNullOrWhiteSpace(backend.Region))
         {
             errors.Add($"{prefix}:Region is required.");

@@ -40,12 +40,13 @@ public sealed class SignerMetrics
         _signDuration = meter.CreateHistogram("edgesigner.sign.duration", unit: "s",
             description: "From the ingress receiving a request to the worker's result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-        _kmsRequests = meter.CreateCounter<long>("edgesigner.kms.requests", description: "Calls to AWS KMS, by outcome.");
+        _kmsRequests = meter.CreateCounter<long>("edgesigner.kms.requests",
+            description: "Calls to the signer backends (AWS KMS; local key files in region local), by outcome.");
         _kmsCost = meter.CreateCounter<double>("edgesigner.kms.cost.usd", description: "KMS requests × the configured price, in US dollars.");
         _outboxRepublished = meter.CreateCounter<long>("edgesigner.outbox.republished",
             description: "Outcome events published from the outbox because the worker's own publish was not confirmed.");
         meter.CreateObservableGauge("edgesigner.kms.budget_per_second", () => keys.Keys
-            .SelectMany(k => k.AllBackends).OfType<KmsSigner>().Select(b => b.Region).Distinct(StringComparer.Ordinal)
+            .SelectMany(k => k.AllBackends).Select(b => b.Region).Distinct(StringComparer.Ordinal)
             .Select(region => new Measurement<double>(budget.Value.Enabled ? budget.Value.RateFor(region) : 0, new KeyValuePair<string, object?>("region", region))),
             description: "The global KMS budget per region, in requests per second (0: no budget).");
         meter.CreateObservableGauge("edgesigner.circuit_breaker.state", () => breakers.Snapshot()
@@ -85,15 +86,18 @@ public sealed class SignerMetrics
             new KeyValuePair<string, object?>("outcome", outcome));
     }
 
-    /// <summary>One call to KMS: <paramref name="outcome"/> is success, throttled, error or timeout.</summary>
-    public void RecordKmsCall(string keyId, string region, string operation, string outcome)
+    /// <summary>
+    /// One call to a signer backend: <paramref name="outcome"/> is success, throttled, error or timeout. Only KMS
+    /// calls (<paramref name="billed"/>) add to the cost.
+    /// </summary>
+    public void RecordKmsCall(string keyId, string region, string operation, string outcome, bool billed)
     {
         _kmsRequests.Add(1,
             new KeyValuePair<string, object?>("key_id", keyId),
             new KeyValuePair<string, object?>("region", region),
             new KeyValuePair<string, object?>("operation", operation),
             new KeyValuePair<string, object?>("outcome", outcome));
-        _kmsCost.Add(_pricePerRequest, new KeyValuePair<string, object?>("operation", operation));
+        _kmsCost.Add(billed ? _pricePerRequest : 0, new KeyValuePair<string, object?>("operation", operation));
     }
 
     /// <summary>Outcome events the outbox published because the worker's own publish was not confirmed.</summary>

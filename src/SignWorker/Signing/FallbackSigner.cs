@@ -124,8 +124,9 @@ public sealed class FallbackSigner(
             }
 
             // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
-            // synchronous request that cannot wait falls back to central, which has a budget of its own).
-            if (backend is KmsSigner && !await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, lowPriority))
+            // synchronous request that cannot wait falls back to central, which has a budget of its own). Every
+            // backend has one, local key files too (region local), so embedded mode shows the same guardrails.
+            if (!await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, lowPriority))
             {
                 ReleaseProbe(backend, useBreaker);
                 return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",
@@ -206,13 +207,8 @@ public sealed class FallbackSigner(
         }
     }
 
-    private void RecordKmsCall(ISignerBackend backend, string outcome)
-    {
-        if (backend is KmsSigner)
-        {
-            metrics.RecordKmsCall(backend.KeyId, backend.Region, "Sign", outcome);
-        }
-    }
+    private void RecordKmsCall(ISignerBackend backend, string outcome) =>
+        metrics.RecordKmsCall(backend.KeyId, backend.Region, "Sign", outcome, billed: backend is KmsSigner);
 
     private void ReleaseProbe(ISignerBackend backend, bool useBreaker)
     {

@@ -105,6 +105,38 @@ namespace EdgeSigner.Ingress.Data.Migrations
                     b.ToTable("idempotency_keys", "ingress");
                 });
 
+            modelBuilder.Entity("EdgeSigner.Ingress.Signing.PublishedKeyRow", b =>
+                {
+                    b.Property<string>("Kid")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("kid");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<DateTimeOffset>("FirstAnnouncedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_announced_at");
+
+                    b.Property<DateTimeOffset?>("LastActiveAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_active_at");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("public_key");
+
+                    b.HasKey("Kid")
+                        .HasName("pk_published_keys");
+
+                    b.ToTable("published_keys", "ingress");
+                });
+
             modelBuilder.Entity("EdgeSigner.Ingress.Tenants.Tenant", b =>
                 {
                     b.Property<string>("TenantId")

@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using EdgeSigner.Contracts.Keys;
+using System.Data.Common;
+using EdgeSigner.Ingress.Data;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EdgeSigner.Ingress.Signing;
+
+/// <summary>
+/// The signing keys as the workers announce them (<see cref="SigningKeysAnnounced"/>): the one source of
+/// <c>/v1/keys</c> and of the kid new requests are built for. The ingress holds no key of its own, so what it
+/// publishes is what the workers sign with. Every key ever announced is kept in <c>ingress.published_keys</c>
+/// (<see cref="PublishedKeyRow"/>) and stays published; the kid to sign with is the one the newest live worker
+/// announces (workers count as live for <see cref="KeyAnnouncements.LiveFor"/>), else the last one stored. A kid
+/// that two workers, or a worker and the store, give different public keys fails <c>/readyz</c>, naming the kid.
+/// </summary>
+public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
+{
+    public sealed record Key(string Kid, byte[] PublicKey, string Fingerprint, Jwk Jwk);
+
+    public sealed record Jwk(string Kty, string Crv, string X, string Y, string Kid, string Alg, string Use);
+
+    /// <summary>The published keys by kid, the active kid, and any kid that names two public keys.</summary>
+    public sealed record View(IReadOnlyList<Key> Keys, string? ActiveKid, IReadOnlyList<string> Conflicts, int LiveWorkers);
+
+    /// <summary>How often the active kid's row is refreshed in the store (not at every announcement).</summary>
+    public static readonly TimeSpan ActiveRefresh = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a batch waits for the first key, should the ingress and its first worker be starting together.</summary>
+    public static readonly TimeSpan FirstAnnouncementWait = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, SigningKeysAnnounced> _workers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PublishedKeyRow> _stored = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Kid, string Fingerprint), Key> _decoded = new();
+    private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The answer when no key is known yet: nothing can be built for signing.</summary>
+    public static ProblemHttpResult NoKeys() => Hosting.Problems.Create(StatusCodes.Status503ServiceUnavailable,
+        Contracts.Signing.ErrorTypes.ServiceUnavailable, "No signing worker has announced its keys yet; try again shortly.");
+
+    /// <summary>The rows of the store, as they are now (at start, and after each write).</summary>
+    public void Stored(IEnumerable<PublishedKeyRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var row in rows)
+        {
+            _stored[row.Kid] = row;
+            _first.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Takes a worker's announcement; returns the rows the store should get: kids it does not hold yet, and the
+    /// active kid once its last activity there is <see cref="ActiveRefresh"/> old. (<see cref="Stored"/> takes them
+    /// into this view once written, so a failed write is tried again at the next announcement.)
+    /// </summary>
+    public IReadOnlyList<PublishedKeyRow> Apply(SigningKeysAnnounced announcement)
+    {
+        ArgumentNullException.ThrowIfNull(announcement);
+        _workers.AddOrUpdate(announcement.WorkerInstance, announcement,
+            (_, current) => announcement.AnnouncedAt >= current.AnnouncedAt ? announcement : current);
+        _first.TrySetResult();
+        var writes = new List<PublishedKeyRow>();
+        foreach (var key in announcement.Keys)
+        {
+            var active = key.Kid == announcement.ActiveKid ? announcement.AnnouncedAt : (DateTimeOffset?)null;
+            if (!_stored.TryGetValue(key.Kid, out var row))
+            {
+                writes.Add(new PublishedKeyRow
+                {
+                    Kid = key.Kid, PublicKey = key.PublicKey, Fingerprint = key.Fingerprint, FirstAnnouncedAt = announcement.AnnouncedAt, LastActiveAt = active,
+                });
+            }
+            else if (row.PublicKey.AsSpan().SequenceEqual(key.PublicKey) && active is { } at && (row.LastActiveAt is null || at - row.LastActiveAt >= ActiveRefresh))
+            {
+                writes.Add(new PublishedKeyRow
+                {
+                    Kid = row.Kid, PublicKey = row.PublicKey, Fingerprint = row.Fingerprint, FirstAnnouncedAt = row.FirstAnnouncedAt, LastActiveAt = at,
+                });
+            }
+        }
+
+        return writes;
+    }
+
+    public View Current()
+    {
+        var now = time.GetUtcNow();
+        var live = _workers.Values.Where(w => now - w.AnnouncedAt < KeyAnnouncements.LiveFor).OrderBy(w => w.AnnouncedAt).ToList();
+        var keys = _stored.Values.ToDictionary(r => r.Kid, r => Decode(r.Kid, r.PublicKey, r.Fingerprint), StringComparer.Ordinal);
+        var conflicts = new List<string>();
+        foreach (var worker in live)
+        {
+            foreach (var announced in worker.Keys)
+            {
+                if (!keys.TryGetValue(announced.Kid, out var known))
+                {
+                    keys[announced.Kid] = Decode(announced.Kid, announced.PublicKey, announced.Fingerprint);
+                }
+                else if (!known.PublicKey.AsSpan().SequenceEqual(announced.PublicKey))
+                {
+                    conflicts.Add($"kid '{announced.Kid}' names two public keys: {known.Fingerprint} and {announced.Fingerprint} (worker {worker.WorkerInstance})");
+                }
+            }
+        }
+
+        var activeKid = live.Count > 0
+            ? live[^1].ActiveKid
+            : _stored.Values.Where(r => r.LastActiveAt is not null).OrderByDescending(r => r.LastActiveAt).FirstOrDefault()?.Kid;
+        return new View(keys.Values.OrderBy(k => k.Kid, StringComparer.Ordinal).ToList(), activeKid, conflicts.Distinct().ToList(), live.Count);
+    }
+
+    /// <summary>The kid to build a new request for; waits (at most <paramref name="wait"/>) for the first key to be known.</summary>
+    public async Task<string?> ActiveKidAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (!_first.Task.IsCompleted && wait > TimeSpan.Zero)
+        {
+            try
+            {
+                await _first.Task.WaitAsync(wait, time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return null;
+            }
+        }
+
+        return Current().ActiveKid;
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var view = Current();
+        return Task.FromResult(view switch
+        {
+            { Conflicts.Count: > 0 } => HealthCheckResult.Unhealthy("The workers' keys disagree: " + string.Join("; ", view.Conflicts)),
+            { Keys.Count: 0 } => HealthCheckResult.Degraded("No signing worker has announced its keys yet."),
+            { LiveWorkers: 0 } => HealthCheckResult.Degraded($"No worker announced its keys in the last {KeyAnnouncements.LiveFor.TotalSeconds} s; requests wait in the queue (active kid {view.ActiveKid})."),
+            _ => HealthCheckResult.Healthy($"{view.Keys.Count} key(s); {view.LiveWorkers} live worker(s); active kid {view.ActiveKid}"),
+        });
+    }
+
+    private Key Decode(string kid, byte[] publicKey, string fingerprint) => _decoded.GetOrAdd((kid, fingerprint), cacheKey =>
+    {
+        using var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(publicKey, out var _);
+        var q = key.ExportParameters(includePrivateParameters: false).Q;
+        var jwk = new Jwk("EC", "P-256", System.Buffers.Text.Base64Url.EncodeToString(q.X), System.Buffers.Text.Base64Url.EncodeToString(q.Y),
+            kid, "ES256", "sig");
+        return new Key(kid, publicKey, fingerprint, jwk);
+    });
+}
+
+/// <summary>
+/// Takes every worker's announcement into this ingress's <see cref="PublishedKeys"/>, and stores what is new. A
+/// failed write (the database away) is logged and tried again at the next announcement: it never faults the message.
+/// </summary>
+public sealed class SigningKeysAnnouncedConsumer(PublishedKeys keys, IngressDbContext db, ILogger<SigningKeysAnnouncedConsumer> logger)
+    : IConsumer<SigningKeysAnnounced>
+{
+    public async Task Consume(ConsumeContext<SigningKeysAnnounced> context)
+    {
+        var writes = keys.Apply(context.Message);
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var row in writes)
+            {
+                var stored = await db.PublishedKeys.FindAsync([row.Kid], context.CancellationToken);
+                if (stored is null)
+                {
+                    db.PublishedKeys.Add(row);
+                }
+                else if (stored.PublicKey.AsSpan().SequenceEqual(row.PublicKey))
+                {
+                    stored.LastActiveAt = row.LastActiveAt;
+                }
+            }
+
+            await db.SaveChangesAsync(context.CancellationToken);
+            keys.Stored(await db.PublishedKeys.AsNoTracking().ToListAsync(context.CancellationToken));
+        }
+        catch (Exception ex) when (ex is DbUpdateException or DbException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning("Announced keys not stored ({Reason}); the next announcement tries again", ex.GetType().Name);
+        }
+    }
+}
+
+/// <summary>Loads the stored keys before the bus starts, so an ingress that starts while the workers are down still signs.</summary>
+public sealed class PublishedKeysLoader(IServiceScopeFactory scopes, PublishedKeys keys) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
+        keys.Stored(await db.PublishedKeys.AsNoTracking().ToListAsync(cancellationToken));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>A temporary queue per ingress instance, so each one hears every worker.</summary>
+public sealed class SigningKeysAnnouncedConsumerDefinition : ConsumerDefinition<SigningKeysAnnouncedConsumer>
+{
+    public SigningKeysAnnouncedConsumerDefinition() => Endpoint(endpoint =>
+    {
+        endpoint.Name = "edge-signer-signing-keys";
+        endpoint.InstanceId = Guid.NewGuid().ToString("N")[..12];
+        endpoint.Temporary = true;
+    });
+}
+
+/// <summary>Once the ingress has started, asks every worker to announce its keys, so it need not wait for the next tick.</summary>
+public sealed class SigningKeysRequest(IBus bus, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<SigningKeysRequest> logger) : IHostedService
+{
+    private CancellationTokenRegistration _registration;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _registration = lifetime.ApplicationStarted.Register(() => _ = AskAsync());
+        return Task.CompletedTask;
+    }
+
+    private async Task AskAsync()
+    {
+        try
+        {
+            await bus.Publish(new AnnounceSigningKeys { RequestedAt = time.GetUtcNow() }, lifetime.ApplicationStopping);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogWarning("Could not ask the workers for their keys ({Reason}); their periodic announcements will come", ex.GetType().Name);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _registration.DisposeAsync().AsTask();
+}
