@@ -89,12 +89,11 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         var calls = _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Skip(before).ToList();
         Assert.Equal(4, calls.Count); // the first try and three retries
         var gaps = calls.Zip(calls.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds).ToList();
-        // Equal jitter with a 100 ms base: retry n waits between 50 × 2^(n-1) and 100 × 2^(n-1) ms (plus a call's time).
+        // Equal jitter with a 100 ms base: retry n waits at least 50 × 2^(n-1) ms. Only the lower bounds are asserted
+        // here: on a shared machine a pause can only come out longer, and the upper bounds of the jitter are checked
+        // without a clock in KmsFaultTests.
         var shown = string.Join(", ", gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.InRange(gaps[0], 45, 180);
-        Assert.InRange(gaps[1], 95, 280);
-        Assert.InRange(gaps[2], 195, 480);
-        Assert.True(gaps[2] > gaps[0], $"backoff gaps {shown} ms grow");
+        Assert.True(gaps[0] >= 45 && gaps[1] >= 95 && gaps[2] >= 195, $"backoff gaps {shown} ms reach their minimum pauses");
         var state = await BreakerAsync(_ => true);
         Assert.Equal("CLOSED", state.GetProperty("state").GetString()); // four failures: not more than five yet
 
