@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using EdgeSigner.Contracts.Keys;
-using System.Data.Common;
-using EdgeSigner.Ingress.Data;
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -33,7 +29,11 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
     /// <summary>How long a batch waits for the first key, should the ingress and its first worker be starting together.</summary>
     public static readonly TimeSpan FirstAnnouncementWait = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, SigningKeysAnnounced> _workers = new(StringComparer.Ordinal);
+    /// <summary>A worker as this ingress knows it: when it was first heard (which decides, between two workers that
+    /// disagree, whose key stays published: the one heard first) and its latest announcement.</summary>
+    private sealed record Worker(DateTimeOffset FirstHeard, SigningKeysAnnounced Latest);
+
+    private readonly ConcurrentDictionary<string, Worker> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PublishedKeyRow> _stored = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Kid, string Fingerprint), Key> _decoded = new();
     private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,8 +61,8 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
     public IReadOnlyList<PublishedKeyRow> Apply(SigningKeysAnnounced announcement)
     {
         ArgumentNullException.ThrowIfNull(announcement);
-        _workers.AddOrUpdate(announcement.WorkerInstance, announcement,
-            (_, current) => announcement.AnnouncedAt >= current.AnnouncedAt ? announcement : current);
+        _workers.AddOrUpdate(announcement.WorkerInstance, new Worker(time.GetUtcNow(), announcement),
+            (_, current) => announcement.AnnouncedAt >= current.Latest.AnnouncedAt ? current with { Latest = announcement } : current);
         _first.TrySetResult();
         var writes = new List<PublishedKeyRow>();
         foreach (var key in announcement.Keys)
@@ -90,7 +90,8 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
     public View Current()
     {
         var now = time.GetUtcNow();
-        var live = _workers.Values.Where(w => now - w.AnnouncedAt < KeyAnnouncements.LiveFor).OrderBy(w => w.AnnouncedAt).ToList();
+        var live = _workers.Values.Where(w => now - w.Latest.AnnouncedAt < KeyAnnouncements.LiveFor)
+            .OrderBy(w => w.FirstHeard).ThenBy(w => w.Latest.WorkerInstance, StringComparer.Ordinal).Select(w => w.Latest).ToList();
         var keys = _stored.Values.ToDictionary(r => r.Kid, r => Decode(r.Kid, r.PublicKey, r.Fingerprint), StringComparer.Ordinal);
         var conflicts = new List<string>();
         foreach (var worker in live)
@@ -109,7 +110,7 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
         }
 
         var activeKid = live.Count > 0
-            ? live[^1].ActiveKid
+            ? live.MaxBy(w => w.AnnouncedAt)!.ActiveKid
             : _stored.Values.Where(r => r.LastActiveAt is not null).OrderByDescending(r => r.LastActiveAt).FirstOrDefault()?.Kid;
         return new View(keys.Values.OrderBy(k => k.Kid, StringComparer.Ordinal).ToList(), activeKid, conflicts.Distinct().ToList(), live.Count);
     }
@@ -153,94 +154,4 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
             kid, "ES256", "sig");
         return new Key(kid, publicKey, fingerprint, jwk);
     });
-}
-
-/// <summary>
-/// Takes every worker's announcement into this ingress's <see cref="PublishedKeys"/>, and stores what is new. A
-/// failed write (the database away) is logged and tried again at the next announcement: it never faults the message.
-/// </summary>
-public sealed class SigningKeysAnnouncedConsumer(PublishedKeys keys, IngressDbContext db, ILogger<SigningKeysAnnouncedConsumer> logger)
-    : IConsumer<SigningKeysAnnounced>
-{
-    public async Task Consume(ConsumeContext<SigningKeysAnnounced> context)
-    {
-        var writes = keys.Apply(context.Message);
-        if (writes.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            foreach (var row in writes)
-            {
-                var stored = await db.PublishedKeys.FindAsync([row.Kid], context.CancellationToken);
-                if (stored is null)
-                {
-                    db.PublishedKeys.Add(row);
-                }
-                else if (stored.PublicKey.AsSpan().SequenceEqual(row.PublicKey))
-                {
-                    stored.LastActiveAt = row.LastActiveAt;
-                }
-            }
-
-            await db.SaveChangesAsync(context.CancellationToken);
-            keys.Stored(await db.PublishedKeys.AsNoTracking().ToListAsync(context.CancellationToken));
-        }
-        catch (Exception ex) when (ex is DbUpdateException or DbException or TimeoutException or InvalidOperationException)
-        {
-            logger.LogWarning("Announced keys not stored ({Reason}); the next announcement tries again", ex.GetType().Name);
-        }
-    }
-}
-
-/// <summary>Loads the stored keys before the bus starts, so an ingress that starts while the workers are down still signs.</summary>
-public sealed class PublishedKeysLoader(IServiceScopeFactory scopes, PublishedKeys keys) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<IngressDbContext>();
-        keys.Stored(await db.PublishedKeys.AsNoTracking().ToListAsync(cancellationToken));
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>A temporary queue per ingress instance, so each one hears every worker.</summary>
-public sealed class SigningKeysAnnouncedConsumerDefinition : ConsumerDefinition<SigningKeysAnnouncedConsumer>
-{
-    public SigningKeysAnnouncedConsumerDefinition() => Endpoint(endpoint =>
-    {
-        endpoint.Name = "edge-signer-signing-keys";
-        endpoint.InstanceId = Guid.NewGuid().ToString("N")[..12];
-        endpoint.Temporary = true;
-    });
-}
-
-/// <summary>Once the ingress has started, asks every worker to announce its keys, so it need not wait for the next tick.</summary>
-public sealed class SigningKeysRequest(IBus bus, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<SigningKeysRequest> logger) : IHostedService
-{
-    private CancellationTokenRegistration _registration;
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _registration = lifetime.ApplicationStarted.Register(() => _ = AskAsync());
-        return Task.CompletedTask;
-    }
-
-    private async Task AskAsync()
-    {
-        try
-        {
-            await bus.Publish(new AnnounceSigningKeys { RequestedAt = time.GetUtcNow() }, lifetime.ApplicationStopping);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            logger.LogWarning("Could not ask the workers for their keys ({Reason}); their periodic announcements will come", ex.GetType().Name);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => _registration.DisposeAsync().AsTask();
 }
