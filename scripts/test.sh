@@ -132,6 +132,15 @@ if [ "${failed:-0}" != 0 ]; then
   awk '/^[[:space:]]+Failed [A-Za-z_]/ {show = 1; n = 0}
        /^[[:space:]]+Stack Trace:/ {show = 0}
        show && n < 25 {print; n++}' "$full_log"
+  # Each failed test's own log lines: the warnings and errors of the services its test class started (every line
+  # of a service a test started carries the class as test_class), the last 20 of each class.
+  for class in $(grep -E '^[[:space:]]+Failed [A-Za-z_]' "$full_log" | sed -E 's/^[[:space:]]+Failed ([^ (]+).*/\1/' | awk -F. '{print $(NF-1)}' | sort -u); do
+    lines=$(grep -F "\"test_class\":\"$class\"" "$full_log" | grep -E '"@l":"(Warning|Error|Fatal)"' | tail -n 20 | cut -c1-400 || true)
+    if [ -n "$lines" ]; then
+      log "the last warnings and errors of the services $class started:"
+      printf '%s\n' "$lines"
+    fi
+  done
 fi
 if [ "$status" != 0 ] && [ "${failed:-0}" = 0 ]; then
   log "dotnet test failed without a failed test (a build error or a crashed test host); the end of $full_log:"

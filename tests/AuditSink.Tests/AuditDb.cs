@@ -15,9 +15,10 @@ public sealed class AuditDb : IAsyncDisposable
     public IServiceProvider Services => Pipeline.AuditSink!.Services;
 
     /// <param name="clock">The sink's clock, for a test that runs at a chosen instant; the system's when null.</param>
-    public static async Task<AuditDb> StartAsync(Action<Dictionary<string, string?>>? configure = null, TimeProvider? clock = null)
+    public static async Task<AuditDb> StartAsync(
+        Action<Dictionary<string, string?>>? configure = null, TimeProvider? clock = null, [System.Runtime.CompilerServices.CallerFilePath] string createdBy = "")
     {
-        var pipeline = await Pipeline.CreateAsync();
+        var pipeline = await Pipeline.CreateAsync(createdBy);
         pipeline.Clock = clock;
         configure?.Invoke(pipeline.Settings);
         await pipeline.StartAuditSinkAsync();

@@ -43,7 +43,9 @@ public sealed class Pipeline : IAsyncDisposable
     /// <summary>Settings every service of this pipeline shares; a test may add or override some.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
-    public static async Task<Pipeline> CreateAsync()
+    /// <param name="createdBy">The source file of the test class that makes the pipeline (filled in by the compiler):
+    /// every service's log lines carry it as <c>test_class</c>, so scripts/test.sh can show a failed test's own lines.</param>
+    public static async Task<Pipeline> CreateAsync([System.Runtime.CompilerServices.CallerFilePath] string createdBy = "")
     {
         var rabbit = await TestServers.CreateRabbitVirtualHostAsync();
         var postgres = await TestServers.CreatePostgresDatabaseAsync();
@@ -75,6 +77,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["EdgeSigner:Signing:Kms:AccessKeyId"] = "test",
             ["EdgeSigner:Signing:Kms:SecretAccessKey"] = "test",
             ["EdgeSigner:Signing:Kms:MaxErrorRetry"] = "0",
+            ["Serilog:Properties:test_class"] = Path.GetFileNameWithoutExtension(createdBy),
         })
         {
             pipeline.Settings[name] = value;

@@ -54,9 +54,10 @@ public sealed class FaultRig : IAsyncDisposable
     public static TimeSpan Outage(int shortSeconds, int longSeconds) => TimeSpan.FromSeconds(LongForm ? longSeconds : shortSeconds);
 
     /// <summary>Starts sink, <paramref name="workers"/> workers and the ingress; optionally on a broker or database of the test's own.</summary>
-    public static async Task<FaultRig> StartAsync(int workers = 1, string? rabbitMq = null, string? postgres = null)
+    public static async Task<FaultRig> StartAsync(
+        int workers = 1, string? rabbitMq = null, string? postgres = null, [System.Runtime.CompilerServices.CallerFilePath] string createdBy = "")
     {
-        var pipeline = await Pipeline.CreateAsync();
+        var pipeline = await Pipeline.CreateAsync(createdBy);
         if (rabbitMq is not null)
         {
             pipeline.Settings["ConnectionStrings:RabbitMq"] = rabbitMq;
