@@ -43,12 +43,16 @@ public sealed partial class StartupConfigurationTests(StartupConfigurationTests.
         { "Ingress", "EdgeSigner:Dev:ApiKey=short", "embedded", "EdgeSigner:Dev:ApiKey" },
         { "Ingress", "ConnectionStrings:RabbitMq=amqp://guest:guest@127.0.0.1:5672/", "embedded", "ConnectionStrings:Audit" },
         { "Ingress", "ConnectionStrings:RabbitMq=http://example", "embedded", "ConnectionStrings:RabbitMq" },
+        { "Ingress", "EdgeSigner:Flags:MaxPayloadSize=0", "embedded", "EdgeSigner:Flags:MaxPayloadSize" },
+        { "Ingress", "EdgeSigner:Flags:TenantAllowlist:0=Not A Tenant", "embedded", "EdgeSigner:Flags:TenantAllowlist" },
+        { "Ingress", "EdgeSigner:Admin:Token=too-short", "embedded", "EdgeSigner:Admin:Token" },
         { "SignWorker", "", "embedded", "ConnectionStrings:RabbitMq" },
         { "SignWorker", "", "distributed-without-keys", "EdgeSigner:Signing:Keys" },
         { "SignWorker", "EdgeSigner:Signing:Keys:0:Edge:KmsKeyId=", "distributed", "EdgeSigner:Signing:Keys:0:Edge:KmsKeyId" },
         { "SignWorker", "EdgeSigner:FailurePolicy:MaxRetries=-1", "distributed", "EdgeSigner:FailurePolicy:MaxRetries" },
         { "AuditSink", "", "embedded", "ConnectionStrings:Audit" },
         { "AuditSink", "EdgeSigner:Retention:RequestLogDays=0", "distributed", "EdgeSigner:Retention:RequestLogDays" },
+        { "AuditSink", "EdgeSigner:KmsBudget:DefaultRatePerSecond=0", "distributed", "EdgeSigner:KmsBudget:DefaultRatePerSecond" },
     };
 
     [Theory]

@@ -65,7 +65,7 @@ public static class AuditSinkHosting
         services.AddScoped<ComplianceReporter>();
         services.AddScoped<QuotaMonitor>();
         services.AddOptions<EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions>()
-            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName);
+            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 

@@ -9,5 +9,6 @@ public sealed class AdminOptions
     /// The admin bearer token. Embedded mode generates one at start when unset; distributed mode refuses every
     /// admin call when unset, and says so at start.
     /// </summary>
+    [System.ComponentModel.DataAnnotations.StringLength(4096, MinimumLength = 16)]
     public string? Token { get; set; }
 }

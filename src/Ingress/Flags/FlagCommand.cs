@@ -18,8 +18,14 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
         "edge_signer_enabled", "tenant_allowlist", "max_payload_size", "kms_timeout_ms", "circuit_breaker_enabled", "smart_placement_enabled",
     ];
 
-    private const int MaxPayloadLimit = 1024 * 1024;
-    private const int MaxAllowlist = 10_000;
+    /// <summary>The largest <c>max_payload_size</c> a command or the configuration may set.</summary>
+    public const int MaxPayloadLimit = 1024 * 1024;
+
+    /// <summary>The most tenants <c>tenant_allowlist</c> may hold.</summary>
+    public const int MaxAllowlist = 10_000;
+
+    public const int MinKmsTimeoutMs = 100;
+    public const int MaxKmsTimeoutMs = 120_000;
 
     /// <summary>Checks a command: a wrong action, flag name, type or range gives an error that names it.</summary>
     public static (FlagCommand? Command, string? Error) Parse(FlagCommandBody body)
@@ -91,7 +97,7 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
             "circuit_breaker_enabled" => Bool(value) is { } b ? s => s with { Global = s.Global with { CircuitBreakerEnabled = b } } : null,
             "smart_placement_enabled" => Bool(value) is { } b ? s => s with { Global = s.Global with { SmartPlacementEnabled = b } } : null,
             "max_payload_size" => Int(value, 1, MaxPayloadLimit) is { } n ? s => s with { Global = s.Global with { MaxPayloadSize = n } } : null,
-            "kms_timeout_ms" => Int(value, 100, 120_000) is { } n ? s => s with { Global = s.Global with { KmsTimeoutMs = n } } : null,
+            "kms_timeout_ms" => Int(value, MinKmsTimeoutMs, MaxKmsTimeoutMs) is { } n ? s => s with { Global = s.Global with { KmsTimeoutMs = n } } : null,
             _ => Allowlist(value) is { } list ? s => s with { Global = s.Global with { TenantAllowlist = list } } : null,
         };
         return apply is null ? (null, ExpectedValue(flag)) : (new FlagCommand("flags.update", flag, apply), null);
@@ -143,7 +149,7 @@ public sealed record FlagCommand(string Action, string? Target, Func<FlagsSnapsh
     private static string ExpectedValue(string flag) => flag switch
     {
         "max_payload_size" => $"value of max_payload_size must be an integer from 1 to {MaxPayloadLimit}",
-        "kms_timeout_ms" => "value of kms_timeout_ms must be an integer from 100 to 120000",
+        "kms_timeout_ms" => $"value of kms_timeout_ms must be an integer from {MinKmsTimeoutMs} to {MaxKmsTimeoutMs}",
         "tenant_allowlist" => $"value of tenant_allowlist must be an array of at most {MaxAllowlist} tenant ids",
         _ => $"value of {flag} must be true or false",
     };

@@ -17,6 +17,7 @@ using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.Ingress.Hosting;
 
@@ -73,9 +74,10 @@ public static class IngressHosting
         });
 
         services.AddOptions<SignApiOptions>().BindConfiguration(SignApiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<EdgeSignerFlags>().BindConfiguration("EdgeSigner:Flags");
+        services.AddOptions<EdgeSignerFlags>().BindConfiguration(EdgeSignerFlagsValidator.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EdgeSignerFlags>, EdgeSignerFlagsValidator>();
         services.AddDbContext<IngressDbContext>(options => IngressDbContext.Configure(options, postgres, builder.Environment.ContentRootPath));
         services.AddDatabaseLifecycle<IngressDbContext>();
         services.AddFlagsState();
@@ -87,6 +89,7 @@ public static class IngressHosting
         services.AddHostedService<PublishedKeysLoader>();
         services.AddHostedService<SigningKeysRequest>();
         services.AddScoped<IdempotencyKeys>();
+        services.AddHostedService<IdempotencyKeyPruner>();
         services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<PublishedKeys>("signing-keys", tags: [ServiceDefaultsExtensions.ReadyTag]);
 

@@ -20,7 +20,7 @@ public sealed class FailurePolicyOptions
     [Range(1, 600_000)]
     public int MaxDelayMs { get; set; } = 10_000;
 
-    /// <summary>Full jitter: each delay is uniform in [0, exponential delay].</summary>
+    /// <summary>Equal jitter: each delay is uniform in [d/2, d] for the exponential delay d, so delays still grow.</summary>
     public bool Jitter { get; set; } = true;
 
     /// <summary>Whether a failed edge call falls back to the central backend at all.</summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace EdgeSigner.SignWorker.Signing;
 
 /// <summary>
-/// A standalone worker has no database: it asks an ingress for the stored flags at start and then periodically,
+/// The flags are the ingress's data (its store): a standalone worker asks an ingress for them at start and then periodically,
 /// the safety net behind <c>FlagsChanged</c>. Until an answer comes it keeps what it has (at first the seed's
 /// defaults, which route everyone to central-fallback: the safe side).
 /// </summary>
