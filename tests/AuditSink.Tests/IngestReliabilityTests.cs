@@ -30,9 +30,7 @@ public sealed class IngestReliabilityTests
 
         // Proof that all four were consumed: the sink counts two written (the action, the marker) and two duplicates.
         var counted = await Eventually.GetAsync(
-            async () => (await PrometheusText.ScrapeAsync(db.Pipeline.AuditSink!.Url))
-                .Where(s => s.Name == "edgesigner_audit_events_total" && s["type"] == "admin_action")
-                .ToDictionary(s => s["result"]!, s => s.Value),
+            () => SinkCounters.ByResultAsync(db.Pipeline.AuditSink!.Url, "admin_action"),
             c => c.GetValueOrDefault("written") + c.GetValueOrDefault("duplicate") >= 4, what: "four admin actions consumed");
         Assert.Equal((2d, 2d), (counted["written"], counted["duplicate"]));
         Assert.Equal(1L, await CountAsync(db, "audit.audit_trail", marker.EventId));

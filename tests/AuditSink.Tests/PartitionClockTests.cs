@@ -80,8 +80,7 @@ public sealed class PartitionClockTests
         Assert.Empty(await db.QueryAsync("SELECT partition_name FROM audit.partitions('sign_events') WHERE range_end <= @cutoff", ("cutoff", now.AddDays(-90))));
 
         var expiredSeries = await Eventually.GetAsync(
-            async () => (await PrometheusText.ScrapeAsync(db.Pipeline.AuditSink!.Url))
-                .Where(s => s.Name == "edgesigner_audit_events_total" && s["result"] == "expired").Sum(s => s.Value),
+            async () => (await SinkCounters.ByResultAsync(db.Pipeline.AuditSink!.Url)).GetValueOrDefault("expired"),
             total => total >= 1, what: "the expired-event counter");
         Assert.Equal(1, expiredSeries);
     }

@@ -44,9 +44,7 @@ public sealed class SignEventIngestTests : IAsyncLifetime
         // Proof that all three copies were consumed: the sink counts one written and two duplicates of the type.
         await Eventually.GetAsync(() => CountAsync(marker.EventId), n => n == 1, what: "the marker event's row");
         var counted = await Eventually.GetAsync(
-            async () => (await PrometheusText.ScrapeAsync(_pipeline.AuditSink.Url))
-                .Where(s => s.Name == "edgesigner_audit_events_total" && s["type"] == "edge_sign_success")
-                .ToDictionary(s => s["result"]!, s => s.Value),
+            () => SinkCounters.ByResultAsync(_pipeline.AuditSink.Url, "edge_sign_success"),
             c => c.GetValueOrDefault("written") + c.GetValueOrDefault("duplicate") >= 3, what: "three copies consumed");
         Assert.Equal((1d, 2d), (counted["written"], counted["duplicate"]));
         Assert.Equal(1L, await CountAsync(duplicated.EventId));

@@ -38,6 +38,12 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
     private readonly ConcurrentDictionary<(string Kid, string Fingerprint), Key> _decoded = new();
     private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The view as last computed, for the state it was computed from (<see cref="_changes"/>), until a live worker would go stale.</summary>
+    private sealed record Cached(View View, long Changes, DateTimeOffset ValidUntil);
+
+    private Cached? _cached;
+    private long _changes;
+
     /// <summary>The answer when no key is known yet: nothing can be built for signing.</summary>
     public static ProblemHttpResult NoKeys() => Hosting.Problems.Create(StatusCodes.Status503ServiceUnavailable,
         Contracts.Signing.ErrorTypes.ServiceUnavailable, "No signing worker has announced its keys yet; try again shortly.");
@@ -49,6 +55,7 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
         foreach (var row in rows)
         {
             _stored[row.Kid] = row;
+            Interlocked.Increment(ref _changes);
             _first.TrySetResult();
         }
     }
@@ -63,6 +70,7 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
         ArgumentNullException.ThrowIfNull(announcement);
         _workers.AddOrUpdate(announcement.WorkerInstance, new Worker(time.GetUtcNow(), announcement),
             (_, current) => announcement.AnnouncedAt >= current.Latest.AnnouncedAt ? current with { Latest = announcement } : current);
+        Interlocked.Increment(ref _changes);
         _first.TrySetResult();
         var writes = new List<PublishedKeyRow>();
         foreach (var key in announcement.Keys)
@@ -87,9 +95,26 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
         return writes;
     }
 
+    /// <summary>
+    /// The published keys now. Every sign request asks, so the view is computed again only when an announcement or
+    /// a stored row changed it, or when a live worker's announcement grows stale.
+    /// </summary>
     public View Current()
     {
         var now = time.GetUtcNow();
+        var changes = Interlocked.Read(ref _changes);
+        if (Volatile.Read(ref _cached) is { } cached && cached.Changes == changes && now < cached.ValidUntil)
+        {
+            return cached.View;
+        }
+
+        var (view, validUntil) = Compute(now);
+        Volatile.Write(ref _cached, new Cached(view, changes, validUntil));
+        return view;
+    }
+
+    private (View View, DateTimeOffset ValidUntil) Compute(DateTimeOffset now)
+    {
         var live = _workers.Values.Where(w => now - w.Latest.AnnouncedAt < KeyAnnouncements.LiveFor)
             .OrderBy(w => w.FirstHeard).ThenBy(w => w.Latest.WorkerInstance, StringComparer.Ordinal).Select(w => w.Latest).ToList();
         var keys = _stored.Values.ToDictionary(r => r.Kid, r => Decode(r.Kid, r.PublicKey, r.Fingerprint), StringComparer.Ordinal);
@@ -112,7 +137,9 @@ public sealed class PublishedKeys(TimeProvider time) : IHealthCheck
         var activeKid = live.Count > 0
             ? live.MaxBy(w => w.AnnouncedAt)!.ActiveKid
             : _stored.Values.Where(r => r.LastActiveAt is not null).OrderByDescending(r => r.LastActiveAt).FirstOrDefault()?.Kid;
-        return new View(keys.Values.OrderBy(k => k.Kid, StringComparer.Ordinal).ToList(), activeKid, conflicts.Distinct().ToList(), live.Count);
+        var validUntil = live.Count > 0 ? live.Min(w => w.AnnouncedAt) + KeyAnnouncements.LiveFor : DateTimeOffset.MaxValue;
+        return (new View(keys.Values.OrderBy(k => k.Kid, StringComparer.Ordinal).ToList(), activeKid, conflicts.Distinct().ToList(), live.Count),
+            validUntil);
     }
 
     /// <summary>The kid to build a new request for; waits (at most <paramref name="wait"/>) for the first key to be known.</summary>
