@@ -1,10 +1,8 @@
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.Contracts.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Auditing;
-
-/// <summary>What a walk of the chain found.</summary>
-public sealed record TrailVerification(bool Verified, long RowsChecked, long? FirstBadSeq, Guid? FirstBadEventId, string? Problem);
 
 /// <summary>
 /// Walks the audit trail's hash chain for the rows recorded in a period and reports the first row that does not
@@ -21,14 +19,14 @@ public sealed class AuditTrailVerifier(AuditDbContext db)
         var first = await db.AuditTrail.FromSqlRaw(sql, from, to).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         if (first is null)
         {
-            return new(true, 0, null, null, null);
+            return Passed(0);
         }
 
         // Where the chain of this period starts: the row before it, a retention anchor, or the genesis.
         byte[]? expectedPrev = await PreviousHashAsync(first.Seq, cancellationToken);
         if (expectedPrev is null)
         {
-            return new(false, 0, first.Seq, first.EventId, "the row before this one is missing and no retention anchor covers it");
+            return Failed(0, first.Seq, first.EventId, "the row before this one is missing and no retention anchor covers it");
         }
 
         long checkedRows = 0;
@@ -38,26 +36,30 @@ public sealed class AuditTrailVerifier(AuditDbContext db)
             checkedRows++;
             if (row.Seq != expectedSeq)
             {
-                return new(false, checkedRows, row.Seq, row.EventId,
-                    row.Seq > expectedSeq ? $"rows {expectedSeq} to {row.Seq - 1} are missing" : $"seq {row.Seq} appears more than once");
+                return Failed(checkedRows, row.Seq, row.EventId, row.Seq > expectedSeq ? $"rows {expectedSeq} to {row.Seq - 1} are missing" : $"seq {row.Seq} appears more than once");
             }
 
             if (!row.PrevHash.AsSpan().SequenceEqual(expectedPrev))
             {
-                return new(false, checkedRows, row.Seq, row.EventId, "prev_hash does not match the row before");
+                return Failed(checkedRows, row.Seq, row.EventId, "prev_hash does not match the row before");
             }
 
             if (!AuditTrailChain.Hash(row.PrevHash, row).AsSpan().SequenceEqual(row.RowHash))
             {
-                return new(false, checkedRows, row.Seq, row.EventId, "row_hash does not match the row's content");
+                return Failed(checkedRows, row.Seq, row.EventId, "row_hash does not match the row's content");
             }
 
             expectedPrev = row.RowHash;
             expectedSeq = row.Seq + 1;
         }
 
-        return new(true, checkedRows, null, null, null);
+        return Passed(checkedRows);
     }
+
+    private static TrailVerification Passed(long rows) => new() { Verified = true, RowsChecked = rows };
+
+    private static TrailVerification Failed(long rows, long seq, Guid eventId, string problem) =>
+        new() { Verified = false, RowsChecked = rows, FirstBadSeq = seq, FirstBadEventId = eventId, Problem = problem };
 
     private async Task<byte[]?> PreviousHashAsync(long seq, CancellationToken cancellationToken)
     {

@@ -42,8 +42,14 @@ public static class AuditSinkHosting
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        services.AddAuditQueries(configuration, contentRoot);
+        var postgres = DeploymentMode.PostgresConnectionString(configuration);
+        services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<AuditDbContext>();
+        services.AddScoped<AuditTrailVerifier>();
+        services.AddScoped<ComplianceReporter>();
+        services.AddScoped<QuotaMonitor>();
+        services.AddOptions<EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions>()
+            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<SignEventWriter>();
         services.AddSingleton<AuditMetrics>();
         services.AddScoped<AuditTrailWriter>();
@@ -56,19 +62,9 @@ public static class AuditSinkHosting
         return services;
     }
 
-    /// <summary>Reading the audit store: chain verification and compliance reports (the ingress's admin API uses these).</summary>
-    public static IServiceCollection AddAuditQueries(this IServiceCollection services, IConfiguration configuration, string contentRoot)
+    public static void AddAuditSinkConsumers(this IBusRegistrationConfigurator bus)
     {
-        var postgres = DeploymentMode.PostgresConnectionString(configuration);
-        services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
-        services.AddScoped<AuditTrailVerifier>();
-        services.AddScoped<ComplianceReporter>();
-        services.AddScoped<QuotaMonitor>();
-        services.AddOptions<EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions>()
-            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        return services;
-    }
-
-    public static void AddAuditSinkConsumers(this IBusRegistrationConfigurator bus) =>
         bus.AddConsumer<SignEventsConsumer, SignEventsConsumerDefinition>();
+        bus.AddConsumer<AuditQueriesConsumer, AuditQueriesConsumerDefinition>();
+    }
 }

@@ -1,14 +1,9 @@
-using System.Globalization;
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.Contracts.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Reporting;
-
-/// <summary>The seed's <c>ComplianceReport</c> for a month, with the figures its status rests on.</summary>
-public sealed record ComplianceReport(
-    string Period, long TotalRequests, long SuccessfulSigns, long FailedSigns, double FallbackRate, long SecurityIncidents,
-    double ErrorRatePercent, long AttemptsWithoutOutcome, bool TrailVerified, string ComplianceStatus);
 
 /// <summary>
 /// Computes the compliance report. The rule (also in <c>audit.compliance_report</c>, which gives the same figures in
@@ -19,22 +14,9 @@ public sealed class ComplianceReporter(AuditDbContext db, AuditTrailVerifier ver
 {
     public const double MaxErrorRatePercent = 1.0;
 
-    public static bool TryParsePeriod(string? period, out DateTimeOffset from, out DateTimeOffset to)
-    {
-        from = to = default;
-        if (period is null || !DateTime.TryParseExact(period, "yyyy-MM", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var month))
-        {
-            return false;
-        }
-
-        from = new DateTimeOffset(month, TimeSpan.Zero);
-        to = from.AddMonths(1);
-        return true;
-    }
-
     public async Task<ComplianceReport> ReportAsync(string period, CancellationToken cancellationToken)
     {
-        if (!TryParsePeriod(period, out var from, out var to))
+        if (!GetComplianceReport.TryParsePeriod(period, out var from, out var to))
         {
             throw new ArgumentException("period must be YYYY-MM", nameof(period));
         }
@@ -60,9 +42,19 @@ public sealed class ComplianceReporter(AuditDbContext db, AuditTrailVerifier ver
         var verified = (await verifier.VerifyAsync(from, to, cancellationToken)).Verified;
         var errorRate = counts.Total == 0 ? 0 : 100.0 * counts.Failed / counts.Total;
         var compliant = verified && counts.Open == 0 && errorRate <= MaxErrorRatePercent;
-        return new ComplianceReport(period, counts.Total, counts.Succeeded, counts.Failed,
-            counts.Succeeded == 0 ? 0 : (double)counts.Fallbacks / counts.Succeeded, counts.Incidents, errorRate, counts.Open, verified,
-            compliant ? "COMPLIANT" : "NON_COMPLIANT");
+        return new ComplianceReport
+        {
+            Period = period,
+            TotalRequests = counts.Total,
+            SuccessfulSigns = counts.Succeeded,
+            FailedSigns = counts.Failed,
+            FallbackRate = counts.Succeeded == 0 ? 0 : (double)counts.Fallbacks / counts.Succeeded,
+            SecurityIncidents = counts.Incidents,
+            ErrorRatePercent = errorRate,
+            AttemptsWithoutOutcome = counts.Open,
+            TrailVerified = verified,
+            ComplianceStatus = compliant ? "COMPLIANT" : "NON_COMPLIANT",
+        };
     }
 
     private sealed record Counts(long Total, long Succeeded, long Failed, long Fallbacks, long Incidents, long Open);

@@ -1,19 +1,10 @@
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.Contracts.Audit;
 using EdgeSigner.ServiceDefaults.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.AuditSink.Reporting;
-
-/// <summary>The seed's <c>KMSQuotaMonitor</c> for one KMS region.</summary>
-public sealed record KmsQuotaReport(string Region, double QuotaPerSecond, QuotaUsage CurrentUsage, QuotaProjection ProjectedUsage, QuotaAlerts Alerts);
-
-public sealed record QuotaUsage(double RequestsPerSecond, long DailyRequests, double ErrorRate);
-
-public sealed record QuotaProjection(double HourlyPeak, double DailyTotal, DateTimeOffset? QuotaExhaustionTime);
-
-/// <summary>The seed's alert thresholds: usage over 80 %, errors over 5 %, and exhaustion within the hour.</summary>
-public sealed record QuotaAlerts(double UsageThreshold, double ErrorThreshold, bool UsageAlert, bool ErrorAlert, bool QuotaExhaustion);
 
 /// <summary>Pure projections from a region's recent traffic, tested on synthetic series.</summary>
 public static class QuotaProjections

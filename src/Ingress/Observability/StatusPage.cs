@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
-using EdgeSigner.AuditSink.Reporting;
+using EdgeSigner.Contracts.Audit;
 using EdgeSigner.Contracts.Breakers;
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Ingress.Admin;
 using EdgeSigner.ServiceDefaults.Flags;
+using MassTransit;
 using static System.Net.WebUtility;
 
 namespace EdgeSigner.Ingress.Observability;
@@ -19,18 +20,18 @@ public static class StatusPage
 {
     public static RouteGroupBuilder MapStatusPage(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/status", async (IngressMetrics metrics, CircuitBreakerView breakers, FlagsState flags, QuotaMonitor quota,
+        admin.MapGet("/status", async (IngressMetrics metrics, CircuitBreakerView breakers, FlagsState flags, IRequestClient<GetKmsQuota> quota,
             TimeProvider time, CancellationToken ct) =>
         {
             IReadOnlyList<KmsQuotaReport>? regions = null;
             string? quotaError = null;
             try
             {
-                regions = await quota.ReportAsync(ct);
+                regions = (await quota.GetResponse<KmsQuotaReported>(GetKmsQuota.Now, ct, RequestTimeout.After(s: 3))).Message.Regions;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                quotaError = "The audit store did not answer: quota figures are unavailable.";
+                quotaError = "The audit sink did not answer: quota figures are unavailable.";
             }
 
             var html = Render(metrics.Summary(), CircuitBreakerView.Aggregate(breakers.Workers()), breakers.Workers().Count, flags.Current,
