@@ -1,4 +1,5 @@
 using EdgeSigner.AuditSink.Auditing;
+using EdgeSigner.Contracts.Audit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeSigner.AuditSink.Tests;

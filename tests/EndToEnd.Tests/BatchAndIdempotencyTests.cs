@@ -143,7 +143,7 @@ public sealed class BatchAndIdempotencyTests : IAsyncLifetime
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("invalid_request", problem.GetProperty("error_type").GetString());
         Assert.Contains("items[7] (id \"i7\")", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM signer.batches"));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM ingress.batches"));
         await Task.Delay(500);
         Assert.Equal(before, _pipeline.Kms.SignCalls);
 
@@ -201,7 +201,6 @@ public sealed class BatchAndIdempotencyTests : IAsyncLifetime
 
         var eightDaysOn = await job.RunOnceAsync(db, DateTimeOffset.UtcNow.AddDays(8), CancellationToken.None);
         Assert.Contains(today, eightDaysOn);
-        Assert.Contains($"batches_p{DateTime.UtcNow:yyyyMMdd}", eightDaysOn);
         Assert.DoesNotContain(today, await PartitionsAsync());
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM signer.sign_results WHERE request_id = @id", ("id", requestId)));
     }

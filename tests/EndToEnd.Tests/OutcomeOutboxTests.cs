@@ -46,7 +46,7 @@ public sealed class OutcomeOutboxTests : IAsyncLifetime
         {
             var store = scope.ServiceProvider.GetRequiredService<SignResultStore>();
             Assert.True(await store.ClaimAsync(request, tbsHash, "test-worker", CancellationToken.None));
-            Assert.True(await store.CompleteAsync(new SignResultStore.Outcome(log, new byte[64]), null, CancellationToken.None));
+            Assert.True(await store.CompleteAsync(new SignResultStore.Outcome(log, new byte[64]), CancellationToken.None));
         }
 
         Assert.Equal(1L, await Sql.ScalarAsync<long>(_pipeline.Postgres, "SELECT count(*) FROM signer.outcome_outbox WHERE request_id = @id", ("id", request.RequestId)));

@@ -1,89 +1,36 @@
 namespace EdgeSigner.Contracts.Signing;
 
 /// <summary>
-/// The workers own batches (<c>signer.batches</c>) and their results: the ingress opens a batch before it queues its
-/// items, closes it once the broker confirmed them all (or abandons it), and asks for its status and results, all by
-/// request/response on <see cref="Address"/>.
+/// A whole batch in one message, sent by the ingress to the workers' <see cref="SignQueues.SubmittedBatchesAddress"/>
+/// once it recorded the batch: one broker confirm accepts every item or none. A worker turns it into its items on
+/// <see cref="SignQueues.BatchItemsAddress"/> and acknowledges it only once the broker confirmed them all (a
+/// redelivery sends them again; their request ids make the copies harmless).
 /// </summary>
-public static class BatchRequests
-{
-    public const string Queue = "sign-batches";
-
-    public static Uri Address { get; } = new($"queue:{Queue}");
-}
-
-/// <summary>Records a batch as being submitted: its items, once queued, wait until it is accepted.</summary>
-public sealed record OpenBatch
+public sealed record SubmitBatch
 {
     public required Guid BatchId { get; init; }
     public required string TenantId { get; init; }
-    public required int ItemCount { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
+    public required IReadOnlyList<SignRequested> Items { get; init; }
 }
 
-/// <summary>Ends a batch's submission: accepted (every item is queued) or abandoned (its items are dropped).</summary>
-public sealed record CloseBatch
+/// <summary>
+/// A batch item's result, published by the worker that recorded it (through its outbox, so it is not lost): the
+/// ingress, which owns batches, keeps it for <c>GET /v1/batches/{id}/results</c> and counts its batch's progress.
+/// </summary>
+public sealed record BatchItemEnded
 {
     public required Guid BatchId { get; init; }
-    public required bool Accepted { get; init; }
-}
-
-/// <summary>The answer to <see cref="OpenBatch"/> and <see cref="CloseBatch"/>: the batch's state now.</summary>
-public sealed record BatchStateChanged
-{
-    public required Guid BatchId { get; init; }
-    public required string State { get; init; }
-}
-
-/// <summary>A tenant's accepted batch; another tenant's, or one not accepted, is <see cref="BatchNotFound"/>.</summary>
-public sealed record GetBatchStatus
-{
-    public required Guid BatchId { get; init; }
-    public required string TenantId { get; init; }
-}
-
-public sealed record BatchNotFound
-{
-    public required Guid BatchId { get; init; }
-}
-
-/// <summary>Progress counted from the recorded results: <c>pending</c>, <c>running</c> or <c>completed</c>.</summary>
-public sealed record BatchStatusReported
-{
-    public required Guid BatchId { get; init; }
-    public required string Status { get; init; }
-    public required int ItemCount { get; init; }
-    public required int Succeeded { get; init; }
-    public required int Failed { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset? CompletedAt { get; init; }
-}
-
-/// <summary>One page of a batch's ended items, in item order, after the item index <see cref="After"/>.</summary>
-public sealed record GetBatchResults
-{
-    public required Guid BatchId { get; init; }
-    public required string TenantId { get; init; }
-    public int After { get; init; } = -1;
-    public required int Limit { get; init; }
-}
-
-public sealed record BatchResultsPage
-{
-    public required IReadOnlyList<BatchItemResult> Items { get; init; }
-
-    /// <summary>The item index to pass as <see cref="GetBatchResults.After"/> for the next page; null on the last.</summary>
-    public int? Next { get; init; }
-}
-
-/// <summary>An ended item: its r||s signature, or the error type of its failure.</summary>
-public sealed record BatchItemResult
-{
+    public required int ItemIndex { get; init; }
     public required string ItemId { get; init; }
+    public required Guid RequestId { get; init; }
     public required string Kid { get; init; }
     public required string Format { get; init; }
     public string? SigningMode { get; init; }
     public required string TbsHash { get; init; }
+
+    /// <summary>The r||s signature; null when the item failed (<see cref="ErrorType"/> says why).</summary>
     public byte[]? Signature { get; init; }
+
     public string? ErrorType { get; init; }
+    public required DateTimeOffset CompletedAt { get; init; }
 }

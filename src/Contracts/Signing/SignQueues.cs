@@ -14,4 +14,9 @@ public static class SignQueues
     public const string BatchItems = "sign-batch-items";
 
     public static Uri BatchItemsAddress { get; } = new($"queue:{BatchItems}");
+
+    /// <summary>Whole batches (<see cref="SubmitBatch"/>), which a worker splits into their items.</summary>
+    public const string SubmittedBatches = "sign-batches";
+
+    public static Uri SubmittedBatchesAddress { get; } = new($"queue:{SubmittedBatches}");
 }

@@ -7,19 +7,16 @@ using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults.Flags;
-using EdgeSigner.SignWorker.Data;
-using EdgeSigner.SignWorker.Results;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.Ingress.Batches;
 
 /// <summary>
-/// Fire-and-forget batches: <c>POST /v1/batches</c> validates every item, queues them on their own queue and answers
-/// 202 only once the broker confirmed every one; <c>GET /v1/batches/{id}</c> and <c>/results</c> read the results the
-/// workers recorded. Another tenant's batch is a 404.
+/// Fire-and-forget batches: <c>POST /v1/batches</c> validates every item, records the batch and sends it whole to
+/// the workers, answering 202 only once the broker confirmed it; <c>GET /v1/batches/{id}</c> and <c>/results</c> read
+/// the results the workers reported (<see cref="BatchItemEndedConsumer"/>). Another tenant's batch is a 404.
 /// </summary>
 public static class BatchEndpoints
 {
@@ -52,7 +49,7 @@ public static class BatchEndpoints
     }
 
     public static async Task<Results<Accepted<Accepted>, ProblemHttpResult>> Submit(
-        HttpRequest request, ClaimsPrincipal user, SignerDbContext signer, SignResultStore results, PublishedKeys keys, FlagsState flags,
+        HttpRequest request, ClaimsPrincipal user, BatchStore batches, PublishedKeys keys, FlagsState flags,
         ISendEndpointProvider sendEndpoints, IBusControl bus, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
     {
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
@@ -106,74 +103,69 @@ public static class BatchEndpoints
             return brokerDown; // refused whole, before anything of it is recorded
         }
 
-        await results.EnsurePartitionsAsync(now, ct);
-        var batch = new BatchRecord { BatchId = Guid.CreateVersion7(now), TenantId = tenantId, ItemCount = items.Count, CreatedAt = now };
-        signer.Batches.Add(batch);
-        await signer.SaveChangesAsync(ct);
+        var batch = new BatchRow { BatchId = Guid.CreateVersion7(now), TenantId = tenantId, ItemCount = items.Count, CreatedAt = now };
+        await batches.CreateAsync(batch, ct);
+        var deadline = now.AddHours(api.Value.BatchItemDeadlineHours);
+        var submit = new SubmitBatch
+        {
+            BatchId = batch.BatchId,
+            TenantId = tenantId,
+            Items = items.Select((item, i) => new SignRequested
+            {
+                RequestId = Guid.CreateVersion7(now),
+                TenantId = tenantId,
+                Kid = tbs[i].Kid,
+                Format = tbs[i].Format,
+                TbsDigest = tbs[i].Digest,
+                PayloadSize = item.Payload!.Length / 4 * 3,
+                Deadline = deadline,
+                ReceivedAt = now,
+                BatchId = batch.BatchId,
+                ItemId = item.Id,
+                ItemIndex = i,
+            }).ToList(),
+        };
 
         try
         {
-            // Every send waits for the broker's confirm: the 202 means every item is in the durable queue.
-            var endpoint = await sendEndpoints.GetSendEndpoint(SignQueues.BatchItemsAddress);
-            var deadline = now.AddHours(api.Value.BatchItemDeadlineHours);
-            for (var start = 0; start < items.Count; start += 500)
-            {
-                await endpoint.SendBatch(Enumerable.Range(start, Math.Min(500, items.Count - start)).Select(i => new SignRequested
-                {
-                    RequestId = Guid.CreateVersion7(now),
-                    TenantId = tenantId,
-                    Kid = tbs[i].Kid,
-                    Format = tbs[i].Format,
-                    TbsDigest = tbs[i].Digest,
-                    PayloadSize = items[i].Payload!.Length / 4 * 3,
-                    Deadline = deadline,
-                    ReceivedAt = now,
-                    BatchId = batch.BatchId,
-                    ItemId = items[i].Id,
-                    ItemIndex = i,
-                }), ct);
-            }
+            // One message for the whole batch, confirmed by the broker: the 202 means every item is in the durable queue.
+            var endpoint = await sendEndpoints.GetSendEndpoint(SignQueues.SubmittedBatchesAddress);
+            await endpoint.Send(submit, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // Never half-accepted: the workers drop the items of an abandoned submission.
-            await signer.Batches.Where(b => b.BatchId == batch.BatchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.State, BatchStates.Abandoned), CancellationToken.None);
-            logger.LogError("Batch {BatchId} of {TenantId} not accepted: the broker did not confirm every item ({Reason})", batch.BatchId, tenantId, ex.GetType().Name);
+            await batches.CloseAsync(batch.BatchId, BatchStates.Abandoned, CancellationToken.None);
+            logger.LogError("Batch {BatchId} of {TenantId} not accepted: the broker did not confirm it ({Reason})", batch.BatchId, tenantId, ex.GetType().Name);
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable,
                 "The batch could not be queued; nothing of it will be signed. Try again.");
         }
 
-        await signer.Batches.Where(b => b.BatchId == batch.BatchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.State, BatchStates.Accepted), ct);
+        await batches.CloseAsync(batch.BatchId, BatchStates.Accepted, ct);
         return TypedResults.Accepted($"/v1/batches/{batch.BatchId}", new Accepted(batch.BatchId, items.Count));
     }
 
     public static async Task<Results<Ok<BatchStatus>, ProblemHttpResult>> Status(
-        string batchId, ClaimsPrincipal user, SignerDbContext signer, TimeProvider time, CancellationToken ct)
+        string batchId, ClaimsPrincipal user, BatchStore batches, TimeProvider time, CancellationToken ct)
     {
-        var batch = await FindAsync(batchId, user, signer, ct);
-        if (batch is null)
+        if (await FindAsync(batchId, user, batches, ct) is not { } batch)
         {
             return Problems.NotFound("No such batch.");
         }
 
-        // Counted from the recorded results (one per item, whatever the redeliveries), so the figures are exact.
-        var counts = await signer.Results.Where(r => r.BatchId == batch.BatchId && r.CompletedAt != null)
-            .GroupBy(r => r.Signature != null).Select(g => new { Signed = g.Key, Count = g.Count() }).ToListAsync(ct);
-        var succeeded = counts.Where(c => c.Signed).Sum(c => c.Count);
-        var failed = counts.Where(c => !c.Signed).Sum(c => c.Count);
+        // Counted from the kept results (one per item, whatever the redeliveries), so the figures are exact.
+        var (succeeded, failed) = await batches.CountAsync(batch.BatchId, ct);
         var done = succeeded + failed >= batch.ItemCount;
         var status = done ? "completed" : succeeded + failed > 0 ? "running" : "pending";
-        // The last item's worker marks the batch completed right after it recorded the result: in that instant (or
-        // until a redelivery finishes the job of a worker that died there) the time of this answer stands in.
+        // The batch is marked completed right after its last result is kept: in that instant (or until a redelivery
+        // finishes the job of an instance that died there) the time of this answer stands in.
         var completedAt = done ? batch.CompletedAt ?? time.GetUtcNow() : (DateTimeOffset?)null;
         return TypedResults.Ok(new BatchStatus(batch.BatchId, status, batch.ItemCount, succeeded, failed, batch.CreatedAt, completedAt));
     }
 
     public static async Task<Results<Ok<ResultPage>, ProblemHttpResult>> Results(
-        string batchId, string? after, int? limit, ClaimsPrincipal user, SignerDbContext signer, CancellationToken ct)
+        string batchId, string? after, int? limit, ClaimsPrincipal user, BatchStore batches, CancellationToken ct)
     {
-        var batch = await FindAsync(batchId, user, signer, ct);
-        if (batch is null)
+        if (await FindAsync(batchId, user, batches, ct) is not { } batch)
         {
             return Problems.NotFound("No such batch.");
         }
@@ -185,37 +177,26 @@ public static class BatchEndpoints
         }
 
         var from = after is null ? -1 : int.Parse(after, System.Globalization.CultureInfo.InvariantCulture);
-        var rows = await signer.Results.AsNoTracking()
-            .Where(r => r.BatchId == batch.BatchId && r.CompletedAt != null && r.ItemIndex > from)
-            .OrderBy(r => r.ItemIndex).Take(take + 1).ToListAsync(ct);
+        var rows = await batches.PageAsync(batch.BatchId, from, take, ct);
         var page = rows.Take(take).Select(ToItem).ToList();
-        var next = rows.Count > take ? rows[take - 1].ItemIndex!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        var next = rows.Count > take ? rows[take - 1].ItemIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new ResultPage(page, next));
     }
 
     /// <summary>Results carry detached JWS and COSE: the client holds the payload.</summary>
-    private static ResultItem ToItem(SignResultRecord r)
+    private static ResultItem ToItem(BatchItemRow r)
     {
         if (r.Signature is not { } signature)
         {
-            return new ResultItem(r.ItemId!, "failed", r.Kid, r.SigningMode, r.TbsHash, null, null, null, null, r.ErrorType);
+            return new ResultItem(r.ItemId, "failed", r.Kid, r.SigningMode, r.TbsHash, null, null, null, null, r.ErrorType);
         }
 
-        var jws = r.Format == SignatureFormats.Jws ? JwsTbs.Create(r.Kid, []).Compact(signature, detached: true) : null;
-        var cose = r.Format == SignatureFormats.Cose ? Convert.ToBase64String(CoseTbs.Sign1(CoseTbs.ProtectedHeader(r.Kid), null, signature)) : null;
-        return new ResultItem(r.ItemId!, "succeeded", r.Kid, r.SigningMode, r.TbsHash, System.Buffers.Text.Base64Url.EncodeToString(signature),
-            Convert.ToBase64String(EcdsaSignature.RsToDer(signature)), jws, cose, null);
+        var encoded = SignatureEncodings.Of(ToBeSigned.Build(r.Format, r.Kid, [], detached: true), signature);
+        return new ResultItem(r.ItemId, "succeeded", r.Kid, r.SigningMode, r.TbsHash, encoded.Signature, encoded.SignatureDer, encoded.Jws, encoded.Cose, null);
     }
 
-    private static async Task<BatchRecord?> FindAsync(string batchId, ClaimsPrincipal user, SignerDbContext signer, CancellationToken ct)
-    {
-        var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
-        if (!Guid.TryParse(batchId, out var id))
-        {
-            return null;
-        }
-
-        var batch = await signer.Batches.AsNoTracking().FirstOrDefaultAsync(b => b.BatchId == id, ct);
-        return batch is not null && batch.TenantId == tenantId && batch.State == BatchStates.Accepted ? batch : null; // another tenant's: 404, not 403
-    }
+    private static Task<BatchRow?> FindAsync(string batchId, ClaimsPrincipal user, BatchStore batches, CancellationToken ct) =>
+        Guid.TryParse(batchId, out var id)
+            ? batches.FindAsync(id, user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!, ct) // another tenant's: 404, not 403
+            : Task.FromResult<BatchRow?>(null);
 }

@@ -1,3 +1,4 @@
+using EdgeSigner.Ingress.Batches;
 using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Signing;
@@ -7,8 +8,8 @@ using Microsoft.EntityFrameworkCore;
 namespace EdgeSigner.Ingress.Data;
 
 /// <summary>
-/// The ingress's own state: tenants and their API key hashes, flags, rate buckets, idempotency keys, and the public
-/// keys the workers announced. Schema <c>ingress</c> in PostgreSQL.
+/// The ingress's own state: tenants and their API key hashes, flags, rate buckets, idempotency keys, batches and
+/// their results, and the public keys the workers announced. Schema <c>ingress</c> in PostgreSQL.
 /// </summary>
 public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options)
 {
@@ -20,11 +21,18 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
     public DbSet<RateBucketRow> RateBuckets => Set<RateBucketRow>();
     public DbSet<IdempotencyKeyRow> IdempotencyKeys => Set<IdempotencyKeyRow>();
     public DbSet<PublishedKeyRow> PublishedKeys => Set<PublishedKeyRow>();
+    public DbSet<BatchRow> Batches => Set<BatchRow>();
+    public DbSet<BatchItemRow> BatchItems => Set<BatchItemRow>();
+
+    public bool IsSqlite => Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal);
+
+    /// <summary>A table's name in raw SQL: schema-qualified in PostgreSQL, bare in the embedded SQLite store.</summary>
+    public string Table(string name) => IsSqlite ? name : $"{Schema}.{name}";
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
-        if (!Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal))
+        if (!IsSqlite)
         {
             modelBuilder.HasDefaultSchema(Schema);
         }
@@ -65,6 +73,25 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.ToTable("rate_buckets");
             e.HasKey(x => x.TenantId);
             e.Property(x => x.TenantId).HasMaxLength(63);
+        });
+        modelBuilder.Entity<BatchRow>(e =>
+        {
+            e.ToTable("batches");
+            e.HasKey(x => x.BatchId);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.Property(x => x.State).HasMaxLength(16);
+            e.HasIndex(x => x.CreatedAt);
+        });
+        modelBuilder.Entity<BatchItemRow>(e =>
+        {
+            e.ToTable("batch_items");
+            e.HasKey(x => new { x.BatchId, x.ItemIndex });
+            e.Property(x => x.ItemId).HasMaxLength(255);
+            e.Property(x => x.Kid).HasMaxLength(128);
+            e.Property(x => x.Format).HasMaxLength(8);
+            e.Property(x => x.SigningMode).HasMaxLength(32);
+            e.Property(x => x.TbsHash).HasMaxLength(64);
+            e.Property(x => x.ErrorType).HasMaxLength(64);
         });
         modelBuilder.Entity<FlagStateRow>(e =>
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeSigner.AuditSink.Hosting;
+using EdgeSigner.Contracts.Audit;
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Admin;
@@ -89,7 +90,8 @@ public static class IngressHosting
         services.AddHostedService<PublishedKeysLoader>();
         services.AddHostedService<SigningKeysRequest>();
         services.AddScoped<IdempotencyKeys>();
-        services.AddHostedService<IdempotencyKeyPruner>();
+        services.AddScoped<BatchStore>();
+        services.AddHostedService<IngressPruner>();
         services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<PublishedKeys>("signing-keys", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
@@ -115,8 +117,6 @@ public static class IngressHosting
         else
         {
             services.AddScoped<ITenantRateLimiter, PostgresTenantRateLimiter>();
-            services.AddSignerStore(postgres, builder.Environment.ContentRootPath);
-            services.AddAuditQueries(configuration, builder.Environment.ContentRootPath);
             services.AddHostedService<AdminTokenCheck>();
         }
 
@@ -124,6 +124,10 @@ public static class IngressHosting
         {
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddRequestClient<SignRequested>(SignQueues.SignRequestedAddress);
+            bus.AddRequestClient<VerifyAuditTrail>(AuditQueries.Address);
+            bus.AddRequestClient<GetComplianceReport>(AuditQueries.Address);
+            bus.AddRequestClient<GetKmsQuota>(AuditQueries.Address);
+            bus.AddConsumer<BatchItemEndedConsumer, BatchItemEndedConsumerDefinition>();
             bus.AddFlagsChangedConsumer();
             bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
             bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();

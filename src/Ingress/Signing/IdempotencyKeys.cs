@@ -36,17 +36,15 @@ public sealed class IdempotencyKeys(IngressDbContext db, TimeProvider time)
     /// <summary>Deletes the keys whose <see cref="Lifetime"/> ended before <paramref name="now"/>; returns how many went.</summary>
     public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var delete = "DELETE FROM " + Table + " WHERE created_at < {0}"; // the table name is ours, the time a parameter
+        var delete = "DELETE FROM " + db.Table("idempotency_keys") + " WHERE created_at < {0}"; // the table name is ours, the time a parameter
         return db.Database.ExecuteSqlRawAsync(delete, [now - Lifetime], cancellationToken);
     }
-
-    private string Table => db.Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal) ? "idempotency_keys" : "ingress.idempotency_keys";
 
     /// <summary>The request id to use for this key; <c>Conflict</c> when the key was used for another request.</summary>
     public async Task<(Guid RequestId, bool Conflict)> ResolveAsync(string tenantId, string key, byte[] requestHash, Guid newRequestId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var table = Table;
+        var table = db.Table("idempotency_keys");
         var upsert =
             $"INSERT INTO {table} (tenant_id, key, request_hash, request_id, created_at) VALUES ({{0}}, {{1}}, {{2}}, {{3}}, {{4}}) " +
             "ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, request_id = excluded.request_id, created_at = excluded.created_at " +

@@ -191,6 +191,7 @@ public static class SignEndpoints
         {
             logFeature.FromWorker = result.Log;
         }
+        var encoded = SignatureEncodings.Of(tbs, result.Signature);
         return TypedResults.Ok(new SignResult
         {
             RequestId = requestId,
@@ -200,10 +201,10 @@ public static class SignEndpoints
             SigningMode = result.SigningMode,
             Region = result.Region,
             TbsHash = result.TbsHash,
-            Signature = System.Buffers.Text.Base64Url.EncodeToString(result.Signature),
-            SignatureDer = Convert.ToBase64String(result.SignatureDer),
-            Jws = tbs.Format == SignatureFormats.Jws ? tbs.Assemble(result.Signature) : null,
-            Cose = tbs.Format == SignatureFormats.Cose ? tbs.Assemble(result.Signature) : null,
+            Signature = encoded.Signature,
+            SignatureDer = encoded.SignatureDer,
+            Jws = encoded.Jws,
+            Cose = encoded.Cose,
         });
     }
 

@@ -25,27 +25,3 @@ public sealed class SignResultRecord
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
 }
-
-/// <summary>A batch submitted over HTTP (<c>signer.batches</c>); its progress is counted from its results.</summary>
-public sealed class BatchRecord
-{
-    public Guid BatchId { get; set; }
-    public string TenantId { get; set; } = string.Empty;
-    public int ItemCount { get; set; }
-
-    /// <summary>Items ended (signed or failed), counted once each when their result is recorded.</summary>
-    public int Ended { get; set; }
-
-    /// <summary><c>submitting</c> until the broker confirmed every item, then <c>accepted</c>; <c>abandoned</c> if the submission failed.</summary>
-    public string State { get; set; } = BatchStates.Submitting;
-
-    public DateTimeOffset CreatedAt { get; set; }
-    public DateTimeOffset? CompletedAt { get; set; }
-}
-
-public static class BatchStates
-{
-    public const string Submitting = "submitting";
-    public const string Accepted = "accepted";
-    public const string Abandoned = "abandoned";
-}

@@ -2,13 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.SignWorker.Data;
 
-/// <summary>Results and batches, shared by the workers (which write results) and the ingress (batches, reads). Schema <c>signer</c>.</summary>
+/// <summary>The workers' own state: results and their claims, and the outcome outbox. Schema <c>signer</c>.</summary>
 public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) : DbContext(options)
 {
     public const string Schema = "signer";
 
     public DbSet<SignResultRecord> Results => Set<SignResultRecord>();
-    public DbSet<BatchRecord> Batches => Set<BatchRecord>();
 
     public bool IsPostgres => !Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal);
 
@@ -38,14 +37,6 @@ public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) :
             e.Property(x => x.ItemId).HasMaxLength(255);
             e.Property(x => x.ClaimedBy).HasMaxLength(128);
             e.HasIndex(x => new { x.BatchId, x.ItemIndex });
-        });
-        modelBuilder.Entity<BatchRecord>(e =>
-        {
-            e.ToTable("batches");
-            e.HasKey(x => new { x.BatchId, x.CreatedAt });
-            e.HasIndex(x => x.BatchId);
-            e.Property(x => x.TenantId).HasMaxLength(63);
-            e.Property(x => x.State).HasMaxLength(16);
         });
     }
 

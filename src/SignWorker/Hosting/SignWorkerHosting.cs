@@ -1,6 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.SignWorker.Batches;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Data;
 using EdgeSigner.SignWorker.Keys;
@@ -109,14 +110,9 @@ public static class SignWorkerHosting
         return services;
     }
 
-    /// <summary>Results and batches (<c>signer</c> schema, migrated at start); the ingress uses it for batches too.</summary>
-    public static IServiceCollection AddSignerStore(this IServiceCollection services, string? postgres, string contentRoot)
+    /// <summary>Results, claims and the outbox (<c>signer</c> schema, migrated at start).</summary>
+    private static IServiceCollection AddSignerStore(this IServiceCollection services, string? postgres, string contentRoot)
     {
-        if (services.Any(d => d.ServiceType == typeof(SignResultStore)))
-        {
-            return services;
-        }
-
         services.AddDbContext<SignerDbContext>(options => SignerDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<SignerDbContext>();
         services.AddScoped<SignResultStore>();
@@ -130,6 +126,7 @@ public static class SignWorkerHosting
     {
         bus.AddConsumer<SignRequestedConsumer, SignRequestedConsumerDefinition>();
         bus.AddConsumer<SignBatchItemConsumer, SignBatchItemConsumerDefinition>();
+        bus.AddConsumer<SubmitBatchConsumer, SubmitBatchConsumerDefinition>();
         bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
         bus.AddConsumer<AnnounceSigningKeysConsumer, AnnounceSigningKeysConsumerDefinition>();
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using EdgeSigner.Contracts.Events;
+using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.Observability;
 using MassTransit;
 using Npgsql;
@@ -39,15 +40,39 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
     public static EdgeSignerLog Deserialize(string json) =>
         JsonSerializer.Deserialize<EdgeSignerLog>(json) ?? throw new JsonException("An outbox row holds no log.");
 
-    /// <summary>The outcome event of a request's final log.</summary>
-    public static Task PublishAsync(IPublishEndpoint publisher, EdgeSignerLog log, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The outcome event of a request's final log and, for a batch item, its <see cref="BatchItemEnded"/> with the
+    /// signature (the ingress keeps the batch's results).
+    /// </summary>
+    public static Task PublishAsync(IPublishEndpoint publisher, EdgeSignerLog log, byte[]? signature, int? itemIndex,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publisher);
         ArgumentNullException.ThrowIfNull(log);
         var eventId = EventIds.Outcome(log.RequestId);
-        return log.Success
+        var outcome = log.Success
             ? publisher.Publish(new SignSucceeded { EventId = eventId, Log = log }, cancellationToken)
             : publisher.Publish(new SignFailed { EventId = eventId, Log = log }, cancellationToken);
+        if (log.BatchId is not { } batchId || itemIndex is not { } index)
+        {
+            return outcome;
+        }
+
+        var item = publisher.Publish(new BatchItemEnded
+        {
+            BatchId = batchId,
+            ItemIndex = index,
+            ItemId = log.ItemId ?? string.Empty,
+            RequestId = log.RequestId,
+            Kid = log.Kid,
+            Format = log.Format,
+            SigningMode = log.SigningMode,
+            TbsHash = log.TbsHash,
+            Signature = log.Success ? signature : null,
+            ErrorType = log.Success ? null : log.ErrorType,
+            CompletedAt = log.Timestamp,
+        }, cancellationToken);
+        return Task.WhenAll(outcome, item);
     }
 
     /// <summary>The broker confirmed the outcome event of <paramref name="requestId"/>: its outbox row can go.</summary>
@@ -131,10 +156,13 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
     {
         await using var connection = await database!.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var stale = new List<(Guid RequestId, EdgeSignerLog Log)>();
+        var stale = new List<(Guid RequestId, EdgeSignerLog Log, byte[]? Signature, int? ItemIndex)>();
+        // A batch item's signature and index come from its result, recorded in the same statement as the outbox row.
         await using (var select = new NpgsqlCommand("""
-            SELECT request_id, log::text FROM signer.outcome_outbox WHERE completed_at < $1
-            ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED
+            SELECT o.request_id, o.log::text, r.signature, r.item_index FROM signer.outcome_outbox o
+            LEFT JOIN signer.sign_results r ON r.request_id = o.request_id
+            WHERE o.completed_at < $1
+            ORDER BY o.completed_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED
             """, connection, transaction))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() - RepublishAfter });
@@ -142,7 +170,8 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                stale.Add((reader.GetGuid(0), Deserialize(reader.GetString(1))));
+                stale.Add((reader.GetGuid(0), Deserialize(reader.GetString(1)), reader.IsDBNull(2) ? null : (byte[])reader[2],
+                    reader.IsDBNull(3) ? null : reader.GetInt32(3)));
             }
         }
 
@@ -151,7 +180,7 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
             return;
         }
 
-        await Task.WhenAll(stale.Select(s => PublishAsync(bus, s.Log, cancellationToken)));
+        await Task.WhenAll(stale.Select(s => PublishAsync(bus, s.Log, s.Signature, s.ItemIndex, cancellationToken)));
         await using (var delete = new NpgsqlCommand("DELETE FROM signer.outcome_outbox WHERE request_id = ANY($1)", connection, transaction))
         {
             delete.Parameters.Add(new NpgsqlParameter { Value = stale.Select(s => s.RequestId).ToArray() });

@@ -9,7 +9,7 @@ public sealed class ResultRetentionOptions
 {
     public const string SectionName = "EdgeSigner:Retention";
 
-    /// <summary>How long results and batches are kept (7 days).</summary>
+    /// <summary>How long results are kept (7 days).</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 3650)]
     public int ResultDays { get; set; } = 7;
 
@@ -18,7 +18,7 @@ public sealed class ResultRetentionOptions
 }
 
 /// <summary>
-/// Keeps results and batches for <see cref="ResultRetentionOptions.ResultDays"/>: in PostgreSQL it creates the daily
+/// Keeps results for <see cref="ResultRetentionOptions.ResultDays"/>: in PostgreSQL it creates the daily
 /// partitions ahead and drops whole partitions past the period (one worker at a time, by advisory lock), as the audit
 /// store does; the embedded SQLite store deletes past the same cutoff.
 /// </summary>
@@ -65,28 +65,24 @@ public sealed class ResultRetentionJob(IServiceScopeFactory scopes, IOptions<Res
         if (!db.IsPostgres)
         {
             var results = await db.Database.ExecuteSqlRawAsync("DELETE FROM sign_results WHERE created_at < {0}", [cutoff], cancellationToken);
-            var batches = await db.Database.ExecuteSqlRawAsync("DELETE FROM batches WHERE created_at < {0}", [cutoff], cancellationToken);
-            dropped.Add($"sign_results: {results} rows, batches: {batches} rows");
+            dropped.Add($"sign_results: {results} rows");
         }
         else if (await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({LockKey}) AS \"Value\"").SingleAsync(cancellationToken))
         {
             for (var day = 0; day <= options.Value.PartitionsAheadDays; day++)
             {
                 var at = now.AddDays(day);
-                await db.Database.ExecuteSqlAsync($"SELECT signer.ensure_partition('sign_results', {at}), signer.ensure_partition('batches', {at})", cancellationToken);
+                await db.Database.ExecuteSqlAsync($"SELECT signer.ensure_partition('sign_results', {at})", cancellationToken);
             }
 
-            foreach (var table in new[] { "sign_results", "batches" })
+            var expired = await db.Database.SqlQuery<string>(
+                $"SELECT partition_name AS \"Value\" FROM signer.partitions('sign_results') WHERE range_end <= {cutoff}").ToListAsync(cancellationToken);
+            foreach (var partition in expired)
             {
-                var expired = await db.Database.SqlQuery<string>(
-                    $"SELECT partition_name AS \"Value\" FROM signer.partitions({table}) WHERE range_end <= {cutoff}").ToListAsync(cancellationToken);
-                foreach (var partition in expired)
-                {
-                    // Partition names come from the catalog (signer.partitions), never from input.
-                    var drop = "DROP TABLE signer.\"" + partition.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-                    await db.Database.ExecuteSqlRawAsync(drop, cancellationToken);
-                    dropped.Add(partition);
-                }
+                // Partition names come from the catalog (signer.partitions), never from input.
+                var drop = "DROP TABLE signer.\"" + partition.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+                await db.Database.ExecuteSqlRawAsync(drop, cancellationToken);
+                dropped.Add(partition);
             }
         }
 

@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace EdgeSigner.SignWorker.Results;
 
-/// <summary>A request whose result another worker is producing, or a batch still being submitted: try again later.</summary>
+/// <summary>A request whose result another worker is producing: try again later.</summary>
 public sealed class ResultPendingException : Exception
 {
     public ResultPendingException()
@@ -78,22 +78,11 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         return claimed;
     }
 
-    /// <summary>Makes sure the day's partitions exist (PostgreSQL); the ingress calls it before it records a batch.</summary>
-    public async Task EnsurePartitionsAsync(DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        if (db.IsPostgres)
-        {
-            await db.Database.ExecuteSqlAsync(
-                $"SELECT signer.ensure_partition('sign_results', {at}), signer.ensure_partition('batches', {at})", cancellationToken);
-        }
-    }
-
     /// <summary>
-    /// Records the result, and for a batch item counts it as ended, in one transaction; true when this call recorded
-    /// it (false: a redelivery, already recorded and counted). The batch's count is therefore exact. In PostgreSQL
+    /// Records the result; true when this call recorded it (false: a redelivery, already recorded). In PostgreSQL
     /// the same statement puts the outcome event in the outbox (<see cref="OutcomeOutbox"/>).
     /// </summary>
-    public async Task<bool> CompleteAsync(Outcome outcome, Guid? batchId, CancellationToken cancellationToken)
+    public async Task<bool> CompleteAsync(Outcome outcome, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         if (SupportsBulk)
@@ -103,7 +92,6 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
 
         var log = outcome.Log;
         var message = EdgeSigner.ServiceDefaults.TextLimits.Truncate(log.ErrorMessage, 1024);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var recorded = await db.Results.Where(r => r.RequestId == log.RequestId && r.CompletedAt == null).ExecuteUpdateAsync(s => s
             .SetProperty(r => r.SigningMode, log.SigningMode)
             .SetProperty(r => r.Region, log.KmsRegion)
@@ -111,13 +99,6 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
             .SetProperty(r => r.ErrorType, log.ErrorType)
             .SetProperty(r => r.ErrorMessage, message)
             .SetProperty(r => r.CompletedAt, log.Timestamp), cancellationToken);
-        if (recorded > 0 && batchId is { } batch)
-        {
-            await db.Batches.Where(b => b.BatchId == batch && b.State == BatchStates.Accepted)
-                .ExecuteUpdateAsync(s => s.SetProperty(b => b.Ended, b => b.Ended + 1), cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
         return recorded > 0;
     }
 
@@ -208,7 +189,7 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
 
     /// <summary>
     /// <see cref="CompleteAsync"/> for many requests in one statement (PostgreSQL): records each outcome not yet
-    /// recorded, counts it as ended in its batch and puts its outcome event in the outbox, atomically. Returns the
+    /// recorded and puts its outcome event in the outbox, atomically. Returns the
     /// ids this call recorded.
     /// </summary>
     public async Task<HashSet<Guid>> CompleteManyAsync(IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken)
@@ -224,12 +205,7 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
                 SET signing_mode = u.signing_mode, region = u.region, signature = u.signature, error_type = u.error_type,
                     error_message = u.error_message, completed_at = u.completed_at
                 FROM u WHERE r.request_id = u.request_id AND r.completed_at IS NULL
-                RETURNING r.request_id, r.batch_id),
-            counted AS (
-                UPDATE signer.batches b SET ended = b.ended + d.n
-                FROM (SELECT batch_id, count(*)::int AS n FROM done WHERE batch_id IS NOT NULL GROUP BY batch_id) d
-                WHERE b.batch_id = d.batch_id AND b.state = 'accepted'
-                RETURNING b.batch_id),
+                RETURNING r.request_id),
             outboxed AS (
                 INSERT INTO signer.outcome_outbox (request_id, completed_at, log)
                 SELECT u.request_id, u.completed_at, u.log FROM u JOIN done d ON d.request_id = u.request_id
@@ -281,31 +257,5 @@ public sealed class SignResultStore(SignerDbContext db, TimeProvider time)
         }
 
         return command;
-    }
-
-    public Task<BatchRecord?> FindBatchAsync(Guid batchId, CancellationToken cancellationToken) =>
-        db.Batches.AsNoTracking().FirstOrDefaultAsync(b => b.BatchId == batchId, cancellationToken);
-
-    /// <summary>
-    /// Marks the batch completed once every item has ended and nobody marked it before; returns the event to publish
-    /// then, once. Safe to call again (a redelivery calls it, in case the worker that ended the last item died before
-    /// it published).
-    /// </summary>
-    public async Task<BatchCompleted?> TryFinishBatchAsync(Guid batchId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var completed = await db.Batches.Where(b => b.BatchId == batchId && b.CompletedAt == null && b.State == BatchStates.Accepted && b.Ended >= b.ItemCount)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.CompletedAt, now), cancellationToken);
-        if (completed == 0)
-        {
-            return null;
-        }
-
-        var batch = (await FindBatchAsync(batchId, cancellationToken))!;
-        var signed = await db.Results.CountAsync(r => r.BatchId == batchId && r.Signature != null, cancellationToken);
-        return new BatchCompleted
-        {
-            BatchId = batchId, TenantId = batch.TenantId, ItemCount = batch.ItemCount, Succeeded = signed, Failed = batch.ItemCount - signed, CompletedAt = now,
-        };
     }
 }

@@ -84,13 +84,6 @@ public sealed class SignRequestHandler(
         if (recorded?.CompletedAt is not null)
         {
             await ReplayAsync(context, recorded);
-            await FinishBatchAsync(context); // in case the worker that ended the batch died before it published
-            return;
-        }
-
-        if (request.BatchId is { } batchId && !await BatchIsOpenAsync(batchId, context.CancellationToken))
-        {
-            logger.LogWarning("Dropped item {ItemId} of batch {BatchId}: its submission was abandoned", request.ItemId, batchId);
             return;
         }
 
@@ -128,7 +121,7 @@ public sealed class SignRequestHandler(
 
         var mode = log.SigningMode;
         var signatureRs = outcome.SignatureRs!;
-        await results.CompleteAsync(new SignResultStore.Outcome(log, signatureRs), request.BatchId, context.CancellationToken);
+        await results.CompleteAsync(new SignResultStore.Outcome(log, signatureRs), context.CancellationToken);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignCompleted
@@ -147,10 +140,9 @@ public sealed class SignRequestHandler(
         }
 
         await Task.WhenAll(
-            OutcomeOutbox.PublishAsync(context, log),
+            OutcomeOutbox.PublishAsync(context, log, signatureRs, request.ItemIndex),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Success, log)));
         outbox.Published(log.RequestId);
-        await FinishBatchAsync(context);
         metrics.RecordOutcome(log);
         SignLog.Write(logger, "sign-worker", log);
     }
@@ -169,24 +161,11 @@ public sealed class SignRequestHandler(
         var cpuAtStart = Environment.CpuUsage.TotalTime;
         var messages = context.Message.DistinctBy(m => m.Message.RequestId).ToList();
         var oneByOne = new List<ConsumeContext<SignRequested>>();
-        var deferred = new List<ConsumeContext<SignRequested>>();
         var candidates = new List<(ConsumeContext<SignRequested> Context, SigningKey Key, string TbsHash)>();
-        var batchStates = new Dictionary<Guid, BatchGate>();
         foreach (var item in messages)
         {
             var request = item.Message;
-            var gate = request.BatchId is { } batchId
-                ? batchStates.TryGetValue(batchId, out var known) ? known : batchStates[batchId] = await BatchGateAsync(batchId, context.CancellationToken)
-                : BatchGate.Open;
-            if (gate == BatchGate.Submitting)
-            {
-                deferred.Add(item); // its batch is still being submitted (or its submission died): not this group's problem
-            }
-            else if (gate == BatchGate.Abandoned)
-            {
-                logger.LogWarning("Dropped item {ItemId} of batch {BatchId}: its submission was abandoned", request.ItemId, request.BatchId);
-            }
-            else if (results.SupportsBulk && item.ResponseAddress is null && request.TbsDigest is { Length: 32 } && keys.TryGet(request.Kid, out var key)
+            if (results.SupportsBulk && item.ResponseAddress is null && request.TbsDigest is { Length: 32 } && keys.TryGet(request.Kid, out var key)
                 && time.GetUtcNow() < request.Deadline)
             {
                 candidates.Add((item, key, Convert.ToHexStringLower(request.TbsDigest)));
@@ -227,7 +206,7 @@ public sealed class SignRequestHandler(
             await RecordAsync(signed, context.CancellationToken);
             await Task.WhenAll(signed.SelectMany(s => new[]
             {
-                OutcomeOutbox.PublishAsync(s.Context, s.Result.Log),
+                OutcomeOutbox.PublishAsync(s.Context, s.Result.Log, s.Result.Outcome.SignatureRs, s.Context.Message.ItemIndex),
                 s.Context.Publish(AnalyticsEvent.From(s.Result.Log.Success ? AnalyticsEvent.Success : AnalyticsEvent.Failure, s.Result.Log)),
             }));
             foreach (var s in signed)
@@ -236,44 +215,11 @@ public sealed class SignRequestHandler(
                 metrics.RecordOutcome(s.Result.Log);
                 SignLog.Write(logger, "sign-worker", s.Result.Log);
             }
-
-            foreach (var s in signed.Where(s => s.Context.Message.BatchId is not null).DistinctBy(s => s.Context.Message.BatchId))
-            {
-                await FinishBatchAsync(s.Context);
-            }
         }
 
         foreach (var item in oneByOne)
         {
             await HandleAsync(item, batchItem: true);
-        }
-
-        if (deferred.Count > 0)
-        {
-            // Back to the end of the queue after a pause (the broker has no delayed delivery here): the copy is
-            // confirmed before this group is acknowledged, so nothing is lost, and the rest of the group goes on.
-            await Task.Delay(TimeSpan.FromSeconds(1), time, context.CancellationToken);
-            var queue = await context.GetSendEndpoint(context.ReceiveContext.InputAddress);
-            await Task.WhenAll(deferred.Select(d => queue.Send(d.Message, context.CancellationToken)));
-        }
-    }
-
-    private enum BatchGate
-    {
-        Open,
-        Submitting,
-        Abandoned,
-    }
-
-    private async Task<BatchGate> BatchGateAsync(Guid batchId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await BatchIsOpenAsync(batchId, cancellationToken) ? BatchGate.Open : BatchGate.Abandoned;
-        }
-        catch (ResultPendingException)
-        {
-            return BatchGate.Submitting;
         }
     }
 
@@ -332,11 +278,11 @@ public sealed class SignRequestHandler(
         var failed = log with { Success = false, ErrorType = errorType, ErrorMessage = message, TTotalMs = TotalMs(context.Message) };
         if (record)
         {
-            await results.CompleteAsync(new SignResultStore.Outcome(failed, null), context.Message.BatchId, context.CancellationToken);
+            await results.CompleteAsync(new SignResultStore.Outcome(failed, null), context.CancellationToken);
         }
 
         await Task.WhenAll(
-            OutcomeOutbox.PublishAsync(context, failed),
+            OutcomeOutbox.PublishAsync(context, failed, null, context.Message.ItemIndex),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Failure, failed)));
         if (record)
         {
@@ -346,11 +292,6 @@ public sealed class SignRequestHandler(
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(new SignRejected { RequestId = context.Message.RequestId, ErrorType = errorType, Message = message, Log = failed });
-        }
-
-        if (record)
-        {
-            await FinishBatchAsync(context);
         }
 
         metrics.RecordOutcome(failed);
@@ -377,7 +318,7 @@ public sealed class SignRequestHandler(
                 Success = recorded.Signature is not null,
                 ErrorType = recorded.ErrorType,
                 ErrorMessage = recorded.ErrorMessage,
-            });
+            }, recorded.Signature, recorded.ItemIndex);
         }
 
         if (context.ResponseAddress is null)
@@ -403,56 +344,6 @@ public sealed class SignRequestHandler(
         else
         {
             await context.RespondAsync(new SignRejected { RequestId = recorded.RequestId, ErrorType = recorded.ErrorType!, Message = recorded.ErrorMessage ?? string.Empty });
-        }
-    }
-
-    /// <summary>Batches known to be accepted (a state that never changes back), so their items skip the lookup.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> AcceptedBatches = new();
-
-    /// <summary>A batch item may be signed once its batch is accepted; items of an abandoned submission are dropped.</summary>
-    private async Task<bool> BatchIsOpenAsync(Guid batchId, CancellationToken cancellationToken)
-    {
-        if (AcceptedBatches.ContainsKey(batchId))
-        {
-            return true;
-        }
-
-        var batch = await results.FindBatchAsync(batchId, cancellationToken);
-        if (batch is null)
-        {
-            return true; // a batch sent straight to the bus has no submission to wait for
-        }
-
-        if (batch.State == Data.BatchStates.Submitting)
-        {
-            if (time.GetUtcNow() - batch.CreatedAt < TimeSpan.FromMinutes(5))
-            {
-                throw new ResultPendingException($"Batch {batchId} is still being submitted.");
-            }
-
-            return false; // a submission that never finished: the client got an error, not a 202
-        }
-
-        if (batch.State == Data.BatchStates.Accepted)
-        {
-            if (AcceptedBatches.Count > 10_000)
-            {
-                AcceptedBatches.Clear();
-            }
-
-            AcceptedBatches[batchId] = true;
-            return true;
-        }
-
-        return false;
-    }
-
-    private async Task FinishBatchAsync(ConsumeContext<SignRequested> context)
-    {
-        if (context.Message.BatchId is { } batchId && await results.TryFinishBatchAsync(batchId, context.CancellationToken) is { } completed)
-        {
-            await context.Publish(completed);
-            logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", batchId, completed.Succeeded, completed.Failed);
         }
     }
 

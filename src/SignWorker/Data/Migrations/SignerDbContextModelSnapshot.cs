@@ -23,49 +23,6 @@ namespace EdgeSigner.SignWorker.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("EdgeSigner.SignWorker.Data.BatchRecord", b =>
-                {
-                    b.Property<Guid>("BatchId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("batch_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<DateTimeOffset?>("CompletedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("completed_at");
-
-                    b.Property<int>("Ended")
-                        .HasColumnType("integer")
-                        .HasColumnName("ended");
-
-                    b.Property<int>("ItemCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("item_count");
-
-                    b.Property<string>("State")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("state");
-
-                    b.Property<string>("TenantId")
-                        .IsRequired()
-                        .HasMaxLength(63)
-                        .HasColumnType("character varying(63)")
-                        .HasColumnName("tenant_id");
-
-                    b.HasKey("BatchId", "CreatedAt")
-                        .HasName("pk_batches");
-
-                    b.HasIndex("BatchId")
-                        .HasDatabaseName("ix_batches_batch_id");
-
-                    b.ToTable("batches", "signer");
-                });
-
             modelBuilder.Entity("EdgeSigner.SignWorker.Data.SignResultRecord", b =>
                 {
                     b.Property<Guid>("RequestId")

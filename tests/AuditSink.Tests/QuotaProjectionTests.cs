@@ -1,6 +1,6 @@
 using EdgeSigner.AuditSink.Reporting;
 
-namespace EdgeSigner.Ingress.Tests;
+namespace EdgeSigner.AuditSink.Tests;
 
 /// <summary>The quota monitor's projections on synthetic series, against values worked out by hand.</summary>
 public sealed class QuotaProjectionTests

@@ -1,0 +1,61 @@
+using EdgeSigner.Contracts.Signing;
+using MassTransit;
+
+namespace EdgeSigner.Ingress.Batches;
+
+/// <summary>
+/// Keeps the results the workers report for batch items, many at a time, and announces each batch that ended
+/// (<see cref="BatchCompleted"/>). The message is acknowledged after the results are committed; a redelivery keeps
+/// nothing twice.
+/// </summary>
+public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItemEndedConsumer> logger) : IConsumer<Batch<BatchItemEnded>>
+{
+    public async Task Consume(ConsumeContext<Batch<BatchItemEnded>> context)
+    {
+        var touched = await batches.RecordAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
+        if (touched.Count == 0)
+        {
+            return;
+        }
+
+        var completed = await batches.CompleteAsync(touched, context.CancellationToken);
+        if (completed.Count == 0)
+        {
+            return;
+        }
+
+        await Task.WhenAll(completed.Select(c => context.Publish(c, context.CancellationToken)));
+        await batches.MarkAnnouncedAsync(completed.Select(c => c.BatchId), context.CancellationToken);
+        foreach (var c in completed)
+        {
+            logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", c.BatchId, c.Succeeded, c.Failed);
+        }
+    }
+}
+
+/// <summary>One durable queue shared by every ingress instance; up to 200 results per transaction.</summary>
+public sealed class BatchItemEndedConsumerDefinition : ConsumerDefinition<BatchItemEndedConsumer>
+{
+    public BatchItemEndedConsumerDefinition()
+    {
+        EndpointName = "ingress-batch-items-ended";
+        ConcurrentMessageLimit = 400;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<BatchItemEndedConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = 400;
+        // The store unreachable: wait it out, the messages unacknowledged; a copy kept meanwhile by another instance
+        // (the unique key refused this transaction) is found on the next try.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<Exception>(e => ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker(e) || e is Microsoft.EntityFrameworkCore.DbUpdateException);
+            retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
+                intervalDelta: TimeSpan.FromMilliseconds(500));
+        });
+        consumerConfigurator.Options<BatchOptions>(batch => batch.SetMessageLimit(200).SetTimeLimit(TimeSpan.FromMilliseconds(50)).SetConcurrencyLimit(2));
+    }
+}

@@ -1,0 +1,44 @@
+namespace EdgeSigner.Ingress.Batches;
+
+/// <summary>A batch submitted over HTTP (<c>ingress.batches</c>): the ingress is its one owner, start to end.</summary>
+public sealed class BatchRow
+{
+    public Guid BatchId { get; set; }
+    public string TenantId { get; set; } = string.Empty;
+    public int ItemCount { get; set; }
+
+    /// <summary>Items ended (signed or failed), counted once each when their result is kept.</summary>
+    public int Ended { get; set; }
+
+    /// <summary><c>submitting</c> until the broker confirmed the batch, then <c>accepted</c>; <c>abandoned</c> if that failed.</summary>
+    public string State { get; set; } = BatchStates.Submitting;
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>Whether <c>BatchCompleted</c> went out (it is published again after a crash between the two).</summary>
+    public bool CompletionPublished { get; set; }
+}
+
+/// <summary>An ended item of a batch (<c>ingress.batch_items</c>), from the worker's <c>BatchItemEnded</c>.</summary>
+public sealed class BatchItemRow
+{
+    public Guid BatchId { get; set; }
+    public int ItemIndex { get; set; }
+    public string ItemId { get; set; } = string.Empty;
+    public Guid RequestId { get; set; }
+    public string Kid { get; set; } = string.Empty;
+    public string Format { get; set; } = string.Empty;
+    public string? SigningMode { get; set; }
+    public string TbsHash { get; set; } = string.Empty;
+    public byte[]? Signature { get; set; }
+    public string? ErrorType { get; set; }
+    public DateTimeOffset CompletedAt { get; set; }
+}
+
+public static class BatchStates
+{
+    public const string Submitting = "submitting";
+    public const string Accepted = "accepted";
+    public const string Abandoned = "abandoned";
+}
