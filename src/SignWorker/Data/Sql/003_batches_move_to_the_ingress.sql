@@ -1,3 +1,3 @@
--- Batches belong to the ingress from now on (ingress.batches and ingress.batch_items): the workers only sign their
+-- Batches belong to the ingress from now on (its batches and batch_items tables): the workers only sign their
 -- items and publish each item's result. Applied by the EF Core migration BatchesMoveToTheIngress.
 DROP TABLE IF EXISTS signer.batches;
