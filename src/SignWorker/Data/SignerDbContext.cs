@@ -40,15 +40,6 @@ public sealed class SignerDbContext(DbContextOptions<SignerDbContext> options) :
         });
     }
 
-    /// <summary>The SQL files of the signer schema, embedded in this assembly.</summary>
-    public static string ReadSql(string fileName)
-    {
-        using var stream = typeof(SignerDbContext).Assembly.GetManifestResourceStream($"EdgeSigner.SignWorker.Data.Sql.{fileName}")
-            ?? throw new InvalidOperationException($"No embedded SQL file {fileName}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string? postgres, string contentRoot) =>
         EdgeSigner.ServiceDefaults.DatabaseStore.Configure(options, postgres, contentRoot, Schema, "signer.db");
 }

@@ -14,7 +14,7 @@ namespace EdgeSigner.AuditSink.Data.Migrations
             // The audit schema is partitioned by time, which EF Core's migration operations cannot express:
             // the tables, partition helpers, hash-chain verification, roll-up and compliance functions are SQL
             // (Data/Sql/001_audit_schema.sql). The EF model maps the same tables and columns.
-            migrationBuilder.Sql(AuditSql.Read("001_audit_schema.sql"));
+            migrationBuilder.Sql(EdgeSigner.ServiceDefaults.EmbeddedSql.Read(typeof(AuditDbContext).Assembly, "001_audit_schema.sql"));
         }
 
         /// <inheritdoc />

@@ -16,7 +16,7 @@ namespace EdgeSigner.AuditSink.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(AuditSql.Read("002_partitions_for_any_time.sql"));
+            migrationBuilder.Sql(EdgeSigner.ServiceDefaults.EmbeddedSql.Read(typeof(AuditDbContext).Assembly, "002_partitions_for_any_time.sql"));
         }
 
         /// <inheritdoc />

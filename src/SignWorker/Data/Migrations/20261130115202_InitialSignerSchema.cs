@@ -12,7 +12,7 @@ namespace EdgeSigner.SignWorker.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             // Partitioned tables, which EF Core's migration operations cannot express: Data/Sql/001_signer_schema.sql.
-            migrationBuilder.Sql(SignerDbContext.ReadSql("001_signer_schema.sql"));
+            migrationBuilder.Sql(EdgeSigner.ServiceDefaults.EmbeddedSql.Read(typeof(SignerDbContext).Assembly, "001_signer_schema.sql"));
         }
 
         /// <inheritdoc />

@@ -16,7 +16,7 @@ namespace EdgeSigner.SignWorker.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(SignerDbContext.ReadSql("002_outcome_outbox.sql"));
+            migrationBuilder.Sql(EdgeSigner.ServiceDefaults.EmbeddedSql.Read(typeof(SignerDbContext).Assembly, "002_outcome_outbox.sql"));
         }
 
         /// <inheritdoc />

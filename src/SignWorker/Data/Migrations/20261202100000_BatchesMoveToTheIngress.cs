@@ -13,7 +13,7 @@ namespace EdgeSigner.SignWorker.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(SignerDbContext.ReadSql("003_batches_move_to_the_ingress.sql"));
+            migrationBuilder.Sql(EdgeSigner.ServiceDefaults.EmbeddedSql.Read(typeof(SignerDbContext).Assembly, "003_batches_move_to_the_ingress.sql"));
         }
 
         /// <inheritdoc />
