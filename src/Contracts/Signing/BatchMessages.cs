@@ -14,9 +14,16 @@ public sealed record SubmitBatch
 }
 
 /// <summary>
-/// A batch item's result, published by the worker that recorded it (through its outbox, so it is not lost): the
-/// ingress, which owns batches, keeps it for <c>GET /v1/batches/{id}/results</c> and counts its batch's progress.
+/// Batch items' results, published by the worker that recorded them (through its outbox, so none is lost), one
+/// message for all the items a worker recorded together: the ingress, which owns batches, keeps them for
+/// <c>GET /v1/batches/{id}/results</c> and counts its batches' progress.
 /// </summary>
+public sealed record BatchItemsEnded
+{
+    public required IReadOnlyList<BatchItemEnded> Items { get; init; }
+}
+
+/// <summary>One batch item's result: its r||s signature, or the error type of its failure.</summary>
 public sealed record BatchItemEnded
 {
     public required Guid BatchId { get; init; }

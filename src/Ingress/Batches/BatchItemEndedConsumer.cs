@@ -8,11 +8,11 @@ namespace EdgeSigner.Ingress.Batches;
 /// (<see cref="BatchCompleted"/>). The message is acknowledged after the results are committed; a redelivery keeps
 /// nothing twice.
 /// </summary>
-public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItemEndedConsumer> logger) : IConsumer<Batch<BatchItemEnded>>
+public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItemEndedConsumer> logger) : IConsumer<Batch<BatchItemsEnded>>
 {
-    public async Task Consume(ConsumeContext<Batch<BatchItemEnded>> context)
+    public async Task Consume(ConsumeContext<Batch<BatchItemsEnded>> context)
     {
-        var touched = await batches.RecordAsync(context.Message.Select(m => m.Message).ToList(), context.CancellationToken);
+        var touched = await batches.RecordAsync(context.Message.SelectMany(m => m.Message.Items).ToList(), context.CancellationToken);
         if (touched.Count == 0)
         {
             return;
@@ -33,13 +33,13 @@ public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItem
     }
 }
 
-/// <summary>One durable queue shared by every ingress instance; up to 200 results per transaction.</summary>
+/// <summary>One durable queue shared by every ingress instance; up to 50 messages (each one group's results) per transaction.</summary>
 public sealed class BatchItemEndedConsumerDefinition : ConsumerDefinition<BatchItemEndedConsumer>
 {
     public BatchItemEndedConsumerDefinition()
     {
         EndpointName = "ingress-batch-items-ended";
-        ConcurrentMessageLimit = 400;
+        ConcurrentMessageLimit = 100;
     }
 
     protected override void ConfigureConsumer(
@@ -47,7 +47,7 @@ public sealed class BatchItemEndedConsumerDefinition : ConsumerDefinition<BatchI
         IConsumerConfigurator<BatchItemEndedConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.PrefetchCount = 400;
+        endpointConfigurator.PrefetchCount = 100;
         // The store unreachable: wait it out, the messages unacknowledged; a copy kept meanwhile by another instance
         // (the unique key refused this transaction) is found on the next try.
         endpointConfigurator.UseMessageRetry(retry =>
@@ -56,6 +56,6 @@ public sealed class BatchItemEndedConsumerDefinition : ConsumerDefinition<BatchI
             retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
                 intervalDelta: TimeSpan.FromMilliseconds(500));
         });
-        consumerConfigurator.Options<BatchOptions>(batch => batch.SetMessageLimit(200).SetTimeLimit(TimeSpan.FromMilliseconds(50)).SetConcurrencyLimit(2));
+        consumerConfigurator.Options<BatchOptions>(batch => batch.SetMessageLimit(50).SetTimeLimit(TimeSpan.FromMilliseconds(50)).SetConcurrencyLimit(2));
     }
 }

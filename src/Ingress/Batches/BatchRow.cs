@@ -20,7 +20,7 @@ public sealed class BatchRow
     public bool CompletionPublished { get; set; }
 }
 
-/// <summary>An ended item of a batch (<c>ingress.batch_items</c>), from the worker's <c>BatchItemEnded</c>.</summary>
+/// <summary>An ended item of a batch (<c>ingress.batch_items</c>), from the workers' <c>BatchItemsEnded</c>.</summary>
 public sealed class BatchItemRow
 {
     public Guid BatchId { get; set; }

@@ -58,8 +58,8 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var open = await db.Batches.Where(b => batchIds.Contains(b.BatchId) && b.State != BatchStates.Abandoned)
             .Select(b => b.BatchId).ToListAsync(cancellationToken);
-        var kept = await db.BatchItems.Where(i => open.Contains(i.BatchId))
-            .Where(i => ended.Select(e => e.ItemIndex).Contains(i.ItemIndex))
+        var indexes = ended.Select(e => e.ItemIndex).Distinct().ToList();
+        var kept = await db.BatchItems.Where(i => open.Contains(i.BatchId) && indexes.Contains(i.ItemIndex))
             .Select(i => new { i.BatchId, i.ItemIndex }).ToListAsync(cancellationToken);
         var known = kept.Select(k => (k.BatchId, k.ItemIndex)).ToHashSet();
         var added = ended.Where(e => open.Contains(e.BatchId) && known.Add((e.BatchId, e.ItemIndex))).ToList();

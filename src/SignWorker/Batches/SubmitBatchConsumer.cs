@@ -17,9 +17,9 @@ public sealed class SubmitBatchConsumer(ILogger<SubmitBatchConsumer> logger) : I
     {
         var batch = context.Message;
         var items = await context.GetSendEndpoint(SignQueues.BatchItemsAddress);
-        for (var start = 0; start < batch.Items.Count; start += SendGroup)
+        foreach (var group in batch.Items.Chunk(SendGroup))
         {
-            await items.SendBatch(batch.Items.Skip(start).Take(SendGroup), context.CancellationToken);
+            await items.SendBatch(group, context.CancellationToken);
         }
 
         logger.LogInformation("Batch {BatchId} of {TenantId}: {Count} items queued", batch.BatchId, batch.TenantId, batch.Items.Count);

@@ -40,39 +40,45 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
     public static EdgeSignerLog Deserialize(string json) =>
         JsonSerializer.Deserialize<EdgeSignerLog>(json) ?? throw new JsonException("An outbox row holds no log.");
 
-    /// <summary>
-    /// The outcome event of a request's final log and, for a batch item, its <see cref="BatchItemEnded"/> with the
-    /// signature (the ingress keeps the batch's results).
-    /// </summary>
+    /// <summary>A request's final log, with its signature and, for a batch item, its index in the batch.</summary>
+    public sealed record Ended(EdgeSignerLog Log, byte[]? Signature, int? ItemIndex);
+
+    /// <summary>The outcome event of one request, and its batch result if it is a batch item.</summary>
     public static Task PublishAsync(IPublishEndpoint publisher, EdgeSignerLog log, byte[]? signature, int? itemIndex,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        PublishAsync(publisher, [new Ended(log, signature, itemIndex)], cancellationToken);
+
+    /// <summary>
+    /// The outcome event of each request and, for the batch items among them, one <see cref="BatchItemsEnded"/> with
+    /// their signatures (the ingress keeps the batches' results).
+    /// </summary>
+    public static Task PublishAsync(IPublishEndpoint publisher, IReadOnlyList<Ended> ended, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publisher);
-        ArgumentNullException.ThrowIfNull(log);
-        var eventId = EventIds.Outcome(log.RequestId);
-        var outcome = log.Success
-            ? publisher.Publish(new SignSucceeded { EventId = eventId, Log = log }, cancellationToken)
-            : publisher.Publish(new SignFailed { EventId = eventId, Log = log }, cancellationToken);
-        if (log.BatchId is not { } batchId || itemIndex is not { } index)
+        ArgumentNullException.ThrowIfNull(ended);
+        var publishes = ended.Select(e => e.Log.Success
+            ? publisher.Publish(new SignSucceeded { EventId = EventIds.Outcome(e.Log.RequestId), Log = e.Log }, cancellationToken)
+            : publisher.Publish(new SignFailed { EventId = EventIds.Outcome(e.Log.RequestId), Log = e.Log }, cancellationToken)).ToList();
+        var items = ended.Where(e => e.Log.BatchId is not null && e.ItemIndex is not null).Select(e => new BatchItemEnded
         {
-            return outcome;
+            BatchId = e.Log.BatchId!.Value,
+            ItemIndex = e.ItemIndex!.Value,
+            ItemId = e.Log.ItemId ?? string.Empty,
+            RequestId = e.Log.RequestId,
+            Kid = e.Log.Kid,
+            Format = e.Log.Format,
+            SigningMode = e.Log.SigningMode,
+            TbsHash = e.Log.TbsHash,
+            Signature = e.Log.Success ? e.Signature : null,
+            ErrorType = e.Log.Success ? null : e.Log.ErrorType,
+            CompletedAt = e.Log.Timestamp,
+        }).ToList();
+        if (items.Count > 0)
+        {
+            publishes.Add(publisher.Publish(new BatchItemsEnded { Items = items }, cancellationToken));
         }
 
-        var item = publisher.Publish(new BatchItemEnded
-        {
-            BatchId = batchId,
-            ItemIndex = index,
-            ItemId = log.ItemId ?? string.Empty,
-            RequestId = log.RequestId,
-            Kid = log.Kid,
-            Format = log.Format,
-            SigningMode = log.SigningMode,
-            TbsHash = log.TbsHash,
-            Signature = log.Success ? signature : null,
-            ErrorType = log.Success ? null : log.ErrorType,
-            CompletedAt = log.Timestamp,
-        }, cancellationToken);
-        return Task.WhenAll(outcome, item);
+        return Task.WhenAll(publishes);
     }
 
     /// <summary>The broker confirmed the outcome event of <paramref name="requestId"/>: its outbox row can go.</summary>
@@ -156,7 +162,7 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
     {
         await using var connection = await database!.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var stale = new List<(Guid RequestId, EdgeSignerLog Log, byte[]? Signature, int? ItemIndex)>();
+        var stale = new List<Ended>();
         // A batch item's signature and index come from its result, recorded in the same statement as the outbox row.
         await using (var select = new NpgsqlCommand("""
             SELECT o.request_id, o.log::text, r.signature, r.item_index FROM signer.outcome_outbox o
@@ -170,7 +176,7 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                stale.Add((reader.GetGuid(0), Deserialize(reader.GetString(1)), reader.IsDBNull(2) ? null : (byte[])reader[2],
+                stale.Add(new Ended(Deserialize(reader.GetString(1)), reader.IsDBNull(2) ? null : (byte[])reader[2],
                     reader.IsDBNull(3) ? null : reader.GetInt32(3)));
             }
         }
@@ -180,10 +186,10 @@ public sealed class OutcomeOutbox(IBus bus, SignerMetrics metrics, TimeProvider 
             return;
         }
 
-        await Task.WhenAll(stale.Select(s => PublishAsync(bus, s.Log, s.Signature, s.ItemIndex, cancellationToken)));
+        await PublishAsync(bus, stale, cancellationToken);
         await using (var delete = new NpgsqlCommand("DELETE FROM signer.outcome_outbox WHERE request_id = ANY($1)", connection, transaction))
         {
-            delete.Parameters.Add(new NpgsqlParameter { Value = stale.Select(s => s.RequestId).ToArray() });
+            delete.Parameters.Add(new NpgsqlParameter { Value = stale.Select(s => s.Log.RequestId).ToArray() });
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
 

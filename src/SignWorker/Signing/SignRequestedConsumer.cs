@@ -149,7 +149,7 @@ public sealed class SignRequestHandler(
 
     /// <summary>
     /// Batch items, many at a time: one statement claims them all, their KMS calls run together (under the global
-    /// budget, at low priority), one statement records every outcome and counts it in its batch, and the events are
+    /// budget, at low priority), one statement records every outcome, and the events are
     /// published together. Anything unusual (a redelivery, another worker's claim, a passed deadline, a bad digest
     /// or key, a reply address) takes the one-by-one path of <see cref="HandleAsync"/>, as does every item where
     /// the store cannot do this in bulk (SQLite, in embedded mode).
@@ -204,11 +204,12 @@ public sealed class SignRequestHandler(
 
             var signed = signing.Select(t => t.Result).ToList();
             await RecordAsync(signed, context.CancellationToken);
-            await Task.WhenAll(signed.SelectMany(s => new[]
-            {
-                OutcomeOutbox.PublishAsync(s.Context, s.Result.Log, s.Result.Outcome.SignatureRs, s.Context.Message.ItemIndex),
-                s.Context.Publish(AnalyticsEvent.From(s.Result.Log.Success ? AnalyticsEvent.Success : AnalyticsEvent.Failure, s.Result.Log)),
-            }));
+            // The group's results travel together: one batch-results message for the group, not one per item.
+            await Task.WhenAll(signed
+                .Select(s => s.Context.Publish(AnalyticsEvent.From(s.Result.Log.Success ? AnalyticsEvent.Success : AnalyticsEvent.Failure, s.Result.Log)))
+                .Append(OutcomeOutbox.PublishAsync(context,
+                    signed.Select(s => new OutcomeOutbox.Ended(s.Result.Log, s.Result.Outcome.SignatureRs, s.Context.Message.ItemIndex)).ToList(),
+                    context.CancellationToken)));
             foreach (var s in signed)
             {
                 outbox.Published(s.Result.Log.RequestId);

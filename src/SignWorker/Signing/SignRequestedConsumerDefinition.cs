@@ -18,8 +18,7 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
     }
 
     /// <summary>
-    /// The policy both signing endpoints share. A request another worker is signing (or whose batch is still being
-    /// submitted) is retried later: by then it has a recorded result to replay, or the other worker's claim has
+    /// The policy both signing endpoints share. A request another worker is signing is retried later: by then it has a recorded result to replay, or the other worker's claim has
     /// expired (it died) and this one takes over. Backend failures never get here (FallbackSigner handles them);
     /// what does (the bus or the result store failing) is retried, then goes to the error queue with its reason.
     /// </summary>
