@@ -2,15 +2,32 @@ namespace EdgeSigner.Contracts.Signing;
 
 /// <summary>
 /// A whole batch in one message, sent by the ingress to the workers' <see cref="SignQueues.SubmittedBatchesAddress"/>
-/// once it recorded the batch: one broker confirm accepts every item or none. A worker turns it into its items on
-/// <see cref="SignQueues.BatchItemsAddress"/> and acknowledges it only once the broker confirmed them all (a
-/// redelivery sends them again; their request ids make the copies harmless).
+/// once it recorded the batch. A worker asks the ingress whether the batch was accepted (<see cref="GetBatchState"/>:
+/// the client got its 202), turns an accepted one into its items on <see cref="SignQueues.BatchItemsAddress"/> and
+/// acknowledges it only once the broker confirmed them all (a redelivery sends them again; their request ids make
+/// the copies harmless). A batch whose submission failed, or whose ingress died before answering, is never signed.
 /// </summary>
 public sealed record SubmitBatch
 {
     public required Guid BatchId { get; init; }
     public required string TenantId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
     public required IReadOnlyList<SignRequested> Items { get; init; }
+}
+
+/// <summary>Asks the ingress, which owns batches, for a batch's state; answered with <see cref="BatchStateReported"/>.</summary>
+public sealed record GetBatchState
+{
+    public static Uri Address { get; } = new("queue:ingress-batch-state");
+
+    public required Guid BatchId { get; init; }
+}
+
+/// <summary><c>submitting</c>, <c>accepted</c>, <c>abandoned</c>, or <c>unknown</c> (never recorded, or pruned).</summary>
+public sealed record BatchStateReported
+{
+    public required Guid BatchId { get; init; }
+    public required string State { get; init; }
 }
 
 /// <summary>

@@ -110,6 +110,7 @@ public static class BatchEndpoints
         {
             BatchId = batch.BatchId,
             TenantId = tenantId,
+            CreatedAt = now,
             Items = items.Select((item, i) => new SignRequested
             {
                 RequestId = Guid.CreateVersion7(now),

@@ -48,8 +48,7 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
 
     /// <summary>
     /// Keeps the items not kept yet and counts them in their batches, in one transaction; returns the batches touched.
-    /// Items of an unknown batch (sent straight to the bus) or of an abandoned one are not kept. A batch still marked
-    /// submitting is accepted here: the broker took it, only the ingress that sent it died before it said so.
+    /// Items of an unknown batch (sent straight to the bus) or of an abandoned one are not kept.
     /// </summary>
     public async Task<IReadOnlyCollection<Guid>> RecordAsync(IReadOnlyList<BatchItemEnded> ended, CancellationToken cancellationToken)
     {
@@ -72,9 +71,7 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
         foreach (var batch in added.GroupBy(e => e.BatchId))
         {
             var count = batch.Count();
-            await db.Batches.Where(b => b.BatchId == batch.Key).ExecuteUpdateAsync(s => s
-                .SetProperty(b => b.Ended, b => b.Ended + count)
-                .SetProperty(b => b.State, BatchStates.Accepted), cancellationToken);
+            await db.Batches.Where(b => b.BatchId == batch.Key).ExecuteUpdateAsync(s => s.SetProperty(b => b.Ended, b => b.Ended + count), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -128,6 +128,7 @@ public static class IngressHosting
             bus.AddRequestClient<GetComplianceReport>(AuditQueries.Address);
             bus.AddRequestClient<GetKmsQuota>(AuditQueries.Address);
             bus.AddConsumer<BatchItemEndedConsumer, BatchItemEndedConsumerDefinition>();
+            bus.AddConsumer<GetBatchStateConsumer, GetBatchStateConsumerDefinition>();
             bus.AddFlagsChangedConsumer();
             bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
             bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();

@@ -1,4 +1,5 @@
 using EdgeSigner.Contracts.Flags;
+using EdgeSigner.Contracts.Signing;
 using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Flags;
 using EdgeSigner.SignWorker.Batches;
@@ -127,6 +128,7 @@ public static class SignWorkerHosting
         bus.AddConsumer<SignRequestedConsumer, SignRequestedConsumerDefinition>();
         bus.AddConsumer<SignBatchItemConsumer, SignBatchItemConsumerDefinition>();
         bus.AddConsumer<SubmitBatchConsumer, SubmitBatchConsumerDefinition>();
+        bus.AddRequestClient<GetBatchState>(GetBatchState.Address); // asked before a batch is split: the ingress owns batches
         bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
         bus.AddConsumer<AnnounceSigningKeysConsumer, AnnounceSigningKeysConsumerDefinition>();
     }

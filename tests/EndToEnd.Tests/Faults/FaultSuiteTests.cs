@@ -155,8 +155,7 @@ public sealed class FaultSuiteTests(Xunit.Abstractions.ITestOutputHelper output)
             await rig.RestartIngressAsync();
         });
 
-        // A submission whose client got no 202 and that the broker never took is not signed, now or later (one the broker took is
-        // accepted by its first result: the ingress owns batches, docs/architecture.md).
+        // A submission whose client got no 202 was never accepted: none of its items is signed, now or later.
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(0L, await Sql.ScalarAsync<long>(rig.Postgres, """
             SELECT count(*) FROM signer.sign_results r JOIN ingress.batches b ON b.batch_id = r.batch_id
