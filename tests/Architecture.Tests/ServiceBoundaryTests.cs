@@ -7,7 +7,8 @@ namespace EdgeSigner.Architecture.Tests;
 /// <summary>
 /// The boundaries of docs/architecture.md, checked: no service uses another's types (its data, stores, consumers),
 /// except that the ingress's hosting, in embedded mode, calls the other services' public hosting extensions; no
-/// service names another's tables in its SQL; the contracts and the hosting plumbing depend on no service.
+/// service names another's tables in its SQL; the contracts, the hosting plumbing and the shared guardrails depend on
+/// no service.
 /// </summary>
 public sealed partial class ServiceBoundaryTests
 {
@@ -16,6 +17,7 @@ public sealed partial class ServiceBoundaryTests
     private static readonly Assembly Sink = typeof(EdgeSigner.AuditSink.Hosting.AuditSinkHosting).Assembly;
     private static readonly Assembly Contracts = typeof(EdgeSigner.Contracts.Signing.SignRequested).Assembly;
     private static readonly Assembly Defaults = typeof(EdgeSigner.ServiceDefaults.ServiceProgram).Assembly;
+    private static readonly Assembly Guardrails = typeof(EdgeSigner.Guardrails.RateLimiting.TokenBucket).Assembly;
 
     [Fact]
     public void The_ingress_uses_nothing_of_the_worker_or_the_sink_but_their_hosting_extensions()
@@ -38,13 +40,16 @@ public sealed partial class ServiceBoundaryTests
     }
 
     [Fact]
-    public void Contracts_and_service_defaults_depend_on_no_service_and_contracts_on_no_infrastructure()
+    public void Contracts_service_defaults_and_guardrails_depend_on_no_service_and_contracts_on_no_infrastructure()
     {
         AssertHolds(Types.InAssembly(Contracts).ShouldNot()
             .HaveDependencyOnAny("EdgeSigner.Ingress", "EdgeSigner.SignWorker", "EdgeSigner.AuditSink", "EdgeSigner.ServiceDefaults",
                 "MassTransit", "Microsoft.EntityFrameworkCore", "Npgsql").GetResult(), "the contracts depend on a service or on infrastructure");
         AssertHolds(Types.InAssembly(Defaults).ShouldNot().HaveDependencyOnAny("EdgeSigner.Ingress", "EdgeSigner.SignWorker", "EdgeSigner.AuditSink")
             .GetResult(), "ServiceDefaults depends on a service");
+        AssertHolds(Types.InAssembly(Guardrails).ShouldNot()
+            .HaveDependencyOnAny("EdgeSigner.Ingress", "EdgeSigner.SignWorker", "EdgeSigner.AuditSink", "EdgeSigner.ServiceDefaults").GetResult(),
+            "the guardrails depend on a service or on the hosting plumbing");
     }
 
     [Theory]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using EdgeSigner.Testing;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

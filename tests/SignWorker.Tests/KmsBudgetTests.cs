@@ -1,6 +1,8 @@
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
+using EdgeSigner.SignWorker.Data;
 using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
@@ -58,9 +60,15 @@ public sealed class KmsBudgetTests
         var connectionString = await TestServers.CreatePostgresDatabaseAsync();
         try
         {
+            // The worker's migrations create the table and the shared token-bucket function, as at a worker's start.
+            await using (var db = new SignerDbContext(
+                (DbContextOptions<SignerDbContext>)SignerDbContext.Configure(new DbContextOptionsBuilder<SignerDbContext>(), connectionString, ".").Options))
+            {
+                await db.Database.MigrateAsync();
+            }
+
             await using var dataSource = NpgsqlDataSource.Create(connectionString);
             var store = new PostgresKmsBudgetStore(dataSource);
-            await store.StartAsync(CancellationToken.None);
 
             // Rate 1/s so that the time between statements refills next to nothing; a bucket of 50. What it does refill
             // (a slow machine can take a second between two statements) is bounded by the time measured here.

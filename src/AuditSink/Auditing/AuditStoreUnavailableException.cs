@@ -19,5 +19,5 @@ public sealed class AuditStoreUnavailableException : Exception
     }
 
     /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the store is unreachable rather than the data wrong.</summary>
-    public static bool IsUnavailable(Exception? exception) => ServiceDefaults.DatabaseOutage.IsOutage(exception);
+    public static bool IsUnavailable(Exception? exception) => ServiceDefaults.Outage.OfDatabase(exception);
 }

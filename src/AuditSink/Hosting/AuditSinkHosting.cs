@@ -48,8 +48,8 @@ public static class AuditSinkHosting
         services.AddScoped<AuditTrailVerifier>();
         services.AddScoped<ComplianceReporter>();
         services.AddScoped<QuotaMonitor>();
-        services.AddOptions<EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions>()
-            .BindConfiguration(EdgeSigner.ServiceDefaults.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EdgeSigner.Guardrails.RateLimiting.KmsBudgetOptions>()
+            .BindConfiguration(EdgeSigner.Guardrails.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<SignEventWriter>();
         services.AddSingleton<AuditMetrics>();
         services.AddScoped<AuditTrailWriter>();

@@ -1,6 +1,6 @@
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Audit;
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

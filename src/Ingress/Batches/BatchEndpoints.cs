@@ -6,7 +6,7 @@ using EdgeSigner.Ingress.Hosting;
 using EdgeSigner.Ingress.RateLimiting;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -52,7 +52,7 @@ public sealed class BatchItemEndedConsumerDefinition : ConsumerDefinition<BatchI
         // (the unique key refused this transaction) is found on the next try.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(e => ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker(e) || e is Microsoft.EntityFrameworkCore.DbUpdateException);
+            retry.Handle<Exception>(e => ServiceDefaults.Outage.OfDatabaseOrBroker(e) || e is Microsoft.EntityFrameworkCore.DbUpdateException);
             retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
                 intervalDelta: TimeSpan.FromMilliseconds(500));
         });

@@ -1,7 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Ingress.Admin;
 using EdgeSigner.Ingress.Hosting;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 

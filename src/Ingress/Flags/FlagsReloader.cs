@@ -1,4 +1,4 @@
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.Ingress.Flags;

@@ -1,6 +1,6 @@
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Hosting;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace EdgeSigner.Ingress.Flags;

@@ -14,7 +14,7 @@ using EdgeSigner.Ingress.Security;
 using EdgeSigner.Ingress.Signing;
 using EdgeSigner.Ingress.Tenants;
 using EdgeSigner.ServiceDefaults;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using EdgeSigner.SignWorker.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;

@@ -21,7 +21,7 @@ public sealed class OutageExceptionHandler(ILogger<OutageExceptionHandler> logge
             logger.LogWarning("{Method} {Path}: the service asked did not answer ({Reason}: {Detail})", httpContext.Request.Method,
                 httpContext.Request.Path, exception.GetType().Name, exception.Message);
         }
-        else if (DatabaseOutage.IsOutage(exception))
+        else if (Outage.OfDatabase(exception))
         {
             logger.LogWarning("{Method} {Path}: the database is unreachable ({Reason})", httpContext.Request.Method, httpContext.Request.Path, exception.GetType().Name);
         }

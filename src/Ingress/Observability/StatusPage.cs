@@ -4,7 +4,7 @@ using EdgeSigner.Contracts.Audit;
 using EdgeSigner.Contracts.Breakers;
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Ingress.Admin;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using MassTransit;
 using static System.Net.WebUtility;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeSigner.Ingress.Data;
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.Ingress.RateLimiting;
@@ -10,7 +10,7 @@ public sealed record RateDecision(bool Allowed, double Remaining, TimeSpan Retry
 
 /// <summary>
 /// Each tenant's token bucket, held where every ingress instance sees the same one: a row per tenant in PostgreSQL,
-/// taken from in one statement (<c>ingress.take_token</c>, on the database's clock, so instances' clocks do not
+/// taken from in one statement (<c>ingress.take_tokens</c>, the shared token-bucket function, on the database's clock, so instances' clocks do not
 /// matter), or, in embedded mode where there is one instance, in memory. Two implementations of one edge.
 /// </summary>
 public interface ITenantRateLimiter
@@ -23,15 +23,15 @@ public interface ITenantRateLimiter
 
 public sealed class PostgresTenantRateLimiter(IngressDbContext db) : ITenantRateLimiter
 {
-    private sealed record Row(bool Granted, double Tokens);
+    private sealed record Row(int Granted, double Tokens);
 
     public async Task<RateDecision> TakeAsync(string tenantId, double ratePerSecond, int burst, CancellationToken cancellationToken)
     {
         var row = await db.Database
-            .SqlQuery<Row>($"SELECT granted, tokens FROM ingress.take_token({tenantId}, {ratePerSecond}, {(double)burst})")
+            .SqlQuery<Row>($"SELECT granted, tokens FROM ingress.take_tokens({tenantId}, {ratePerSecond}, {(double)burst}, 1, 0.0, 1)")
             .SingleAsync(cancellationToken);
         var bucket = new TokenBucket(row.Tokens, default);
-        return new RateDecision(row.Granted, row.Tokens, bucket.TimeUntilToken(ratePerSecond), bucket.TimeUntilFull(ratePerSecond, burst));
+        return new RateDecision(row.Granted == 1, row.Tokens, bucket.TimeUntilToken(ratePerSecond), bucket.TimeUntilFull(ratePerSecond, burst));
     }
 
     public async Task ClearAsync(string tenantId, CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ using EdgeSigner.Contracts.Admin;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Hosting;
 using EdgeSigner.ServiceDefaults;
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

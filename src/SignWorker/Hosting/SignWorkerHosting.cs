@@ -1,7 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.ServiceDefaults;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using EdgeSigner.SignWorker.Batches;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Data;
@@ -9,7 +9,7 @@ using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.SignWorker.Results;
 using EdgeSigner.SignWorker.RateLimiting;
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using Npgsql;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
@@ -80,9 +80,7 @@ public static class SignWorkerHosting
         else
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
-            services.AddSingleton<PostgresKmsBudgetStore>();
-            services.AddSingleton<IKmsBudgetStore>(sp => sp.GetRequiredService<PostgresKmsBudgetStore>());
-            services.AddHostedService(sp => sp.GetRequiredService<PostgresKmsBudgetStore>());
+            services.AddSingleton<IKmsBudgetStore, PostgresKmsBudgetStore>();
         }
 
         services.AddHostedService<CircuitBreakerStatusReporter>();

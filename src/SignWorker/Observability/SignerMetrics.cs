@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Breakers;
 using EdgeSigner.ServiceDefaults.Observability;
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using EdgeSigner.ServiceDefaults.RateLimiting;
+using EdgeSigner.Guardrails.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.RateLimiting;

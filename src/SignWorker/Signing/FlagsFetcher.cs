@@ -1,5 +1,5 @@
 using EdgeSigner.Contracts.Flags;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

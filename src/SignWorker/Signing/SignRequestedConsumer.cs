@@ -1,7 +1,7 @@
 using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
-using EdgeSigner.ServiceDefaults.Flags;
+using EdgeSigner.Guardrails.Flags;
 using EdgeSigner.ServiceDefaults.Observability;
 using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.SignWorker.CircuitBreaking;

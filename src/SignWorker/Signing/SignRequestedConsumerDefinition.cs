@@ -28,7 +28,7 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
         // durable queue, rather than send it to the error queue after a few seconds.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsOutage);
+            retry.Handle<Exception>(ServiceDefaults.Outage.OfDatabase);
             retry.Exponential(retryLimit: 10_000, minInterval: TimeSpan.FromMilliseconds(200), maxInterval: TimeSpan.FromSeconds(15),
                 intervalDelta: TimeSpan.FromMilliseconds(500));
         });
@@ -38,7 +38,7 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
         // channel.
         endpointConfigurator.UseMessageRetry(retry =>
         {
-            retry.Handle<Exception>(ServiceDefaults.DatabaseOutage.IsBrokerOutage);
+            retry.Handle<Exception>(ServiceDefaults.Outage.OfBroker);
             retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10),
                 TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15));
         });
@@ -50,7 +50,7 @@ public sealed class SignRequestedConsumerDefinition : ConsumerDefinition<SignReq
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Ignore<Results.ResultPendingException>();
-            retry.Ignore<Exception>(ServiceDefaults.DatabaseOutage.IsOutageOfDatabaseOrBroker);
+            retry.Ignore<Exception>(ServiceDefaults.Outage.OfDatabaseOrBroker);
             retry.Ignore<ArgumentException>();
             retry.Ignore<FormatException>();
             retry.Intervals(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));

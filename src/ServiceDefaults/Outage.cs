@@ -3,17 +3,17 @@ using Npgsql;
 
 namespace EdgeSigner.ServiceDefaults;
 
-/// <summary>Tells a database that cannot be reached (down, restarting, the network cut) from data that is wrong.</summary>
-public static class DatabaseOutage
+/// <summary>
+/// Tells an infrastructure outage (the database or the message broker down, restarting, the network cut) from data
+/// that is wrong: what a consumer waits out, message unacknowledged, rather than send to its error queue.
+/// </summary>
+public static class Outage
 {
-    /// <summary>
-    /// Whether <paramref name="exception"/> (or one it wraps) says the database or the message broker is unreachable:
-    /// what a consumer should wait out, message unacknowledged, rather than send to its error queue.
-    /// </summary>
-    public static bool IsOutageOfDatabaseOrBroker(Exception? exception) => IsOutage(exception) || IsBrokerOutage(exception);
+    /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the database or the message broker is unreachable.</summary>
+    public static bool OfDatabaseOrBroker(Exception? exception) => OfDatabase(exception) || OfBroker(exception);
 
     /// <summary>Whether <paramref name="exception"/> (or one it wraps) comes from a lost or refused broker connection.</summary>
-    public static bool IsBrokerOutage(Exception? exception)
+    public static bool OfBroker(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
@@ -29,7 +29,7 @@ public static class DatabaseOutage
     }
 
     /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the database is unreachable.</summary>
-    public static bool IsOutage(Exception? exception)
+    public static bool OfDatabase(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {

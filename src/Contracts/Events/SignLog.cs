@@ -1,7 +1,6 @@
-using EdgeSigner.Contracts.Events;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeSigner.ServiceDefaults.Observability;
+namespace EdgeSigner.Contracts.Events;
 
 /// <summary>
 /// The seed's <c>EdgeSignerLog</c> as one structured log event: every field under its seed name (snake_case), so

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace EdgeSigner.ServiceDefaults.RateLimiting;
+namespace EdgeSigner.Guardrails.RateLimiting;
 
 /// <summary>
 /// The global KMS request budget per region, shared by every worker (AWS's ECC signing quota is per account and

@@ -2,7 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace EdgeSigner.ServiceDefaults.Flags;
+namespace EdgeSigner.Guardrails.Flags;
 
 public static class FlagsRegistration
 {

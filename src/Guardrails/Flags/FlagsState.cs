@@ -1,7 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using Microsoft.Extensions.Logging;
 
-namespace EdgeSigner.ServiceDefaults.Flags;
+namespace EdgeSigner.Guardrails.Flags;
 
 /// <summary>
 /// The newest flag snapshot this process has seen. Snapshots arrive from <see cref="FlagsChanged"/> events, from

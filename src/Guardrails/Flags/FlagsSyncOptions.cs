@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace EdgeSigner.ServiceDefaults.Flags;
+namespace EdgeSigner.Guardrails.Flags;
 
 /// <summary>Section <c>EdgeSigner:FlagsSync</c>.</summary>
 public sealed class FlagsSyncOptions

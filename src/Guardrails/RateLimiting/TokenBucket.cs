@@ -1,4 +1,4 @@
-namespace EdgeSigner.ServiceDefaults.RateLimiting;
+namespace EdgeSigner.Guardrails.RateLimiting;
 
 /// <summary>
 /// A token bucket as an immutable value with pure operations: <see cref="Tokens"/> refill at <c>rate</c> per second up
@@ -23,13 +23,19 @@ public readonly record struct TokenBucket(double Tokens, DateTimeOffset UpdatedA
 
     /// <summary>
     /// Takes up to <paramref name="wanted"/> whole tokens, leaving <paramref name="reserve"/> tokens in the bucket
-    /// (for callers that take before this one: the KMS budget keeps a reserve for synchronous requests); returns
-    /// how many it got and the bucket after.
+    /// (for callers that take before this one: the KMS budget keeps a reserve for synchronous requests), and none
+    /// unless at least <paramref name="atLeast"/> are there; returns how many it got and the bucket after.
+    /// <see cref="TokenBucketSql"/> is the same arithmetic in PostgreSQL.
     /// </summary>
-    public (int Granted, TokenBucket Next) Take(DateTimeOffset now, double rate, double burst, int wanted = 1, double reserve = 0)
+    public (int Granted, TokenBucket Next) Take(DateTimeOffset now, double rate, double burst, int wanted = 1, double reserve = 0, int atLeast = 1)
     {
         var refilled = Refill(now, rate, burst);
         var granted = Math.Max(0, (int)Math.Min(wanted, Math.Floor(refilled.Tokens - reserve)));
+        if (granted < Math.Min(wanted, atLeast))
+        {
+            granted = 0;
+        }
+
         return (granted, refilled with { Tokens = refilled.Tokens - granted });
     }
 

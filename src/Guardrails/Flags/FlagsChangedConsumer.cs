@@ -1,7 +1,7 @@
 using EdgeSigner.Contracts.Flags;
 using MassTransit;
 
-namespace EdgeSigner.ServiceDefaults.Flags;
+namespace EdgeSigner.Guardrails.Flags;
 
 /// <summary>Applies every <see cref="FlagsChanged"/> to this process's <see cref="FlagsState"/>.</summary>
 public sealed class FlagsChangedConsumer(FlagsState state) : IConsumer<FlagsChanged>
