@@ -7,6 +7,13 @@ namespace EdgeSigner.AuditSink.Tests;
 /// <summary>Partitions ahead of time, retention by dropping whole partitions, and the chain across a drop.</summary>
 public sealed class RetentionTests : IAsyncLifetime
 {
+    private static readonly string[] ExpectedIn2040 =
+    [
+        "sign_events_p20400330", "sign_events_p20400331", "sign_events_p20400401", "sign_events_p20400402",
+        "error_details_p20400330", "error_details_p20400331", "error_details_p20400401", "error_details_p20400402",
+        "metrics_minute_p204003", "metrics_minute_p204004", "audit_trail_p204003", "audit_trail_p204004",
+    ];
+
     private AuditDb _db = null!;
 
     public async Task InitializeAsync() => _db = await AuditDb.StartAsync();
@@ -26,6 +33,21 @@ public sealed class RetentionTests : IAsyncLifetime
         Assert.Contains($"audit_trail_p{today.AddMonths(1):yyyyMM}", monthly);
         Assert.Contains($"error_details_p{today:yyyyMMdd}", (await _db.QueryAsync("SELECT partition_name FROM audit.partitions('error_details')")).Select(r => (string)r[0]!));
         Assert.Contains($"metrics_minute_p{today:yyyyMM}", (await _db.QueryAsync("SELECT partition_name FROM audit.partitions('metrics_minute')")).Select(r => (string)r[0]!));
+    }
+
+    [Fact]
+    public async Task The_documented_ensure_partitions_creates_every_audit_tables_partitions_for_a_range()
+    {
+        // A range years away from today, where no partition exists yet: 2040-03-30 to 2040-04-02 (UTC).
+        var from = new DateTimeOffset(2040, 3, 30, 12, 0, 0, TimeSpan.Zero);
+        var created = (await _db.QueryAsync("SELECT audit.ensure_partitions(@from, @to)", ("from", from), ("to", from.AddDays(3))))
+            .Select(r => (string)r[0]!).ToList();
+
+        Assert.Equal(ExpectedIn2040.Order(StringComparer.Ordinal), created.Order(StringComparer.Ordinal));
+        var ranges = await _db.QueryAsync("SELECT range_start, range_end FROM audit.partitions('audit_trail') WHERE partition_name = 'audit_trail_p204004'");
+        Assert.Equal((new DateTime(2040, 4, 1), new DateTime(2040, 5, 1)),
+            (((DateTime)ranges.Single()[0]!).ToUniversalTime().Date, ((DateTime)ranges.Single()[1]!).ToUniversalTime().Date));
+        Assert.Empty(await _db.QueryAsync("SELECT audit.ensure_partitions(@from, @to)", ("from", from), ("to", from.AddDays(3))));
     }
 
     [Fact]

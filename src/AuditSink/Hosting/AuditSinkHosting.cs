@@ -1,3 +1,4 @@
+using EdgeSigner.ServiceDefaults.Partitions;
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
 using EdgeSigner.AuditSink.Reporting;
@@ -40,8 +41,7 @@ public static class AuditSinkHosting
     {
         services.AddOptions<AuditSinkOptions>().BindConfiguration(AuditSinkOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddRetentionOptions();
         var postgres = DeploymentMode.PostgresConnectionString(configuration);
         services.AddDbContext<AuditDbContext>(options => AuditDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<AuditDbContext>();

@@ -1,3 +1,4 @@
+using EdgeSigner.ServiceDefaults.Partitions;
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.Contracts.Events;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.ServiceDefaults.Partitions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -90,44 +91,18 @@ public sealed class RetentionJob(IServiceScopeFactory scopes, IOptions<Retention
     private static async Task<RunResult> RunPostgresAsync(
         AuditDbContext db, DateTimeOffset now, DateTimeOffset ahead, Dictionary<string, DateTimeOffset> cutoffs, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var mine = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({RetentionLockKey}) AS \"Value\"").SingleAsync(cancellationToken);
-        if (!mine)
-        {
-            return new RunResult([], [], Ran: false); // another sink instance is running it
-        }
-
-        var created = await db.Database.SqlQuery<string>($"SELECT audit.ensure_partitions({now}, {ahead}) AS \"Value\"").ToListAsync(cancellationToken);
-        var nextMonth = now.AddMonths(1);
-        created.AddRange((await db.Database.SqlQuery<string>(
-            $"SELECT coalesce(audit.ensure_partition('metrics_minute', {nextMonth}), '') AS \"Value\" UNION ALL SELECT coalesce(audit.ensure_partition('audit_trail', {nextMonth}), '')")
-            .ToListAsync(cancellationToken)).Where(n => n.Length > 0));
-
-        var dropped = new List<string>();
-        foreach (var (table, cutoff) in cutoffs)
-        {
-            var expired = await db.Database.SqlQuery<string>(
-                $"SELECT partition_name AS \"Value\" FROM audit.partitions({table}) WHERE range_end <= {cutoff} ORDER BY range_start").ToListAsync(cancellationToken);
-            foreach (var partition in expired)
+        var run = await PartitionRetention.RunAsync(db.Database, AuditDbContext.Schema, RetentionLockKey, now, ahead, cutoffs,
+            async expired =>
             {
-                // Partition names come from the catalog (audit.partitions), never from input.
-                var quoted = $"audit.\"{partition.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-                if (table == "audit_trail")
+                if (expired.Table == "audit_trail")
                 {
                     // Keep where the chain continues: the last row of what is dropped.
                     var anchor = "INSERT INTO audit.chain_anchors (seq, row_hash, dropped_partition, dropped_at) " +
-                        "SELECT seq, row_hash, {0}, {1} FROM " + quoted + " ORDER BY seq DESC LIMIT 1 ON CONFLICT (seq) DO NOTHING";
-                    await db.Database.ExecuteSqlRawAsync(anchor, [partition, now], cancellationToken);
+                        "SELECT seq, row_hash, {0}, {1} FROM " + expired.Quoted + " ORDER BY seq DESC LIMIT 1 ON CONFLICT (seq) DO NOTHING";
+                    await db.Database.ExecuteSqlRawAsync(anchor, [expired.Name, now], cancellationToken);
                 }
-
-                var drop = "DROP TABLE " + quoted;
-                await db.Database.ExecuteSqlRawAsync(drop, cancellationToken);
-                dropped.Add(partition);
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new RunResult(created, dropped, Ran: true);
+            }, cancellationToken);
+        return run is null ? new RunResult([], [], Ran: false) : new RunResult(run.Created, run.Dropped, Ran: true); // null: another sink instance runs it
     }
 
     private static async Task<RunResult> RunEmbeddedAsync(

@@ -1,3 +1,4 @@
+using EdgeSigner.ServiceDefaults.Partitions;
 using EdgeSigner.Contracts.Flags;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.ServiceDefaults;
@@ -115,7 +116,7 @@ public static class SignWorkerHosting
         services.AddDbContext<SignerDbContext>(options => SignerDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<SignerDbContext>();
         services.AddScoped<SignResultStore>();
-        services.AddOptions<ResultRetentionOptions>().BindConfiguration(ResultRetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRetentionOptions();
         services.AddSingleton<ResultRetentionJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ResultRetentionJob>());
         return services;
