@@ -9,6 +9,12 @@ using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.Signing;
 
+/// <summary>
+/// What to sign: a SHA-256 digest with a key, before a deadline; low priority (batch items) takes the KMS budget
+/// only above the reserve kept for synchronous requests.
+/// </summary>
+public sealed record SignJob(SigningKey Key, byte[] Digest, DateTimeOffset Deadline, bool LowPriority);
+
 /// <summary>How one request was signed, or why it was not.</summary>
 public sealed record SignOutcome(
     byte[]? SignatureRs, ISignerBackend Backend, bool Edge, int RetryCount, bool FallbackTriggered, double KmsMs,
@@ -31,34 +37,34 @@ public sealed class FallbackSigner(
     /// <summary>Below this much time before the deadline no call is started.</summary>
     private static readonly TimeSpan MinimumCallTime = TimeSpan.FromMilliseconds(20);
 
-    public async Task<SignOutcome> SignAsync(
-        SigningKey key, SigningPath path, ISignerBackend edge, byte[] digest, EdgeSignerFlags flags, DateTimeOffset deadline,
-        bool allowFallbackOnConfigurationError, CancellationToken cancellationToken, bool lowPriority = false)
+    /// <summary>Signs <paramref name="job"/> on <paramref name="path"/>: the edge backend first, central if the policy allows.</summary>
+    public async Task<SignOutcome> SignAsync(SignJob job, SigningPath path, ISignerBackend edge, EdgeSignerFlags flags, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(edge);
         ArgumentNullException.ThrowIfNull(flags);
+        var central = job.Key.Central;
         if (path == SigningPath.Central)
         {
-            var routed = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
-                useBreaker: false, reserveForFallback: false, lowPriority, cancellationToken);
-            return routed.Outcome(key.Central, edge: false, fallback: false, previous: null);
+            var routed = await TryBackendAsync(job, new BackendCall(central, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), _policy.MaxRetries), cancellationToken);
+            return routed.Outcome(central, edge: false, fallback: false, previous: null);
         }
 
-        var edgeTry = await TryBackendAsync(key, edge, digest, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), deadline,
-            useBreaker: flags.CircuitBreakerEnabled, reserveForFallback: _policy.FallbackToCentral, lowPriority, cancellationToken);
+        var edgeTry = await TryBackendAsync(job, new BackendCall(edge, TimeSpan.FromMilliseconds(flags.KmsTimeoutMs), _policy.MaxRetries,
+            UseBreaker: flags.CircuitBreakerEnabled, ReserveForFallback: _policy.FallbackToCentral), cancellationToken);
         if (edgeTry.Signature is not null)
         {
             return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
         }
 
         var edgeFault = edgeTry.Fault!;
+        var allowed = job.Key.FallbackOnConfigurationError;
         if (edgeFault.Kind == KmsFaultKind.Configuration)
         {
             logger.LogCritical(
                 "ALERT: KMS key {KmsKeyId} in {KmsRegion} cannot sign: {ErrorType} ({Detail}). Fallback {Fallback}",
-                edge.KeyId, edge.Region, edgeFault.ErrorType, edgeFault.Detail, allowFallbackOnConfigurationError ? "allowed by the key's policy" : "not allowed by the key's policy");
-            if (!allowFallbackOnConfigurationError)
+                edge.KeyId, edge.Region, edgeFault.ErrorType, edgeFault.Detail, allowed ? "allowed by the key's policy" : "not allowed by the key's policy");
+            if (!allowed)
             {
                 return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
             }
@@ -69,10 +75,16 @@ public sealed class FallbackSigner(
             return edgeTry.Outcome(edge, edge: true, fallback: false, previous: null);
         }
 
-        var central = await TryBackendAsync(key, key.Central, digest, TimeSpan.FromMilliseconds(_policy.FallbackTimeoutMs), deadline,
-            useBreaker: false, reserveForFallback: false, lowPriority, cancellationToken, maxRetries: 0);
-        return central.Outcome(key.Central, edge: false, fallback: true, previous: (edge, edgeTry));
+        var fallback = await TryBackendAsync(job, new BackendCall(central, TimeSpan.FromMilliseconds(_policy.FallbackTimeoutMs), MaxRetries: 0),
+            cancellationToken);
+        return fallback.Outcome(central, edge: false, fallback: true, previous: (edge, edgeTry));
     }
+
+    /// <summary>
+    /// One backend's try: its call timeout and retries; whether its breaker applies; whether to leave time before the
+    /// deadline for the central fallback.
+    /// </summary>
+    private sealed record BackendCall(ISignerBackend Backend, TimeSpan CallTimeout, int MaxRetries, bool UseBreaker = false, bool ReserveForFallback = false);
 
     private sealed record Attempt(byte[]? Signature, KmsFault? Fault, int Retries, double KmsMs)
     {
@@ -99,10 +111,10 @@ public sealed class FallbackSigner(
         }
     }
 
-    private async Task<Attempt> TryBackendAsync(
-        SigningKey key, ISignerBackend backend, byte[] digest, TimeSpan callTimeout, DateTimeOffset deadline,
-        bool useBreaker, bool reserveForFallback, bool lowPriority, CancellationToken cancellationToken, int? maxRetries = null)
+    private async Task<Attempt> TryBackendAsync(SignJob job, BackendCall call, CancellationToken cancellationToken)
     {
+        var (backend, callTimeout, maxRetries, useBreaker, reserveForFallback) = call;
+        var deadline = job.Deadline;
         var retries = 0;
         double kmsMs = 0;
         while (true)
@@ -126,7 +138,7 @@ public sealed class FallbackSigner(
             // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
             // synchronous request that cannot wait falls back to central, which has a budget of its own). Every
             // backend has one, local key files too (region local), so embedded mode shows the same guardrails.
-            if (!await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, lowPriority))
+            if (!await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, job.LowPriority))
             {
                 ReleaseProbe(backend, useBreaker);
                 return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",
@@ -146,10 +158,10 @@ public sealed class FallbackSigner(
             KmsFault fault;
             try
             {
-                var der = await backend.SignDigestAsync(digest, linked.Token);
+                var der = await backend.SignDigestAsync(job.Digest, linked.Token);
                 kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
                 var rs = EcdsaSignature.DerToRs(der);
-                if (!key.Verify(digest, rs))
+                if (!job.Key.Verify(job.Digest, rs))
                 {
                     throw new InvalidOperationException("The backend returned a signature that does not verify.");
                 }
@@ -189,7 +201,7 @@ public sealed class FallbackSigner(
                 }
             }
 
-            if (fault.Kind != KmsFaultKind.Transient || retries >= (maxRetries ?? _policy.MaxRetries))
+            if (fault.Kind != KmsFaultKind.Transient || retries >= maxRetries)
             {
                 return new Attempt(null, fault, retries, kmsMs);
             }

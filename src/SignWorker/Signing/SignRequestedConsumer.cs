@@ -253,8 +253,8 @@ public sealed class SignRequestHandler(
             context.Publish(new SignAttempted { EventId = NewId.NextGuid(), Log = attempt }),
             context.Publish(AnalyticsEvent.From(AnalyticsEvent.Attempt, attempt)));
 
-        var outcome = await signer.SignAsync(key, path, edge, request.TbsDigest, effective, request.Deadline,
-            key.FallbackOnConfigurationError, context.CancellationToken, lowPriority: batchItem);
+        var outcome = await signer.SignAsync(new SignJob(key, request.TbsDigest, request.Deadline, LowPriority: batchItem), path, edge, effective,
+            context.CancellationToken);
         var log = attempt with
         {
             Timestamp = time.GetUtcNow(),
