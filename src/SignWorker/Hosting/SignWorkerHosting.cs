@@ -61,7 +61,10 @@ public static class SignWorkerHosting
     public static IServiceCollection AddSignWorkerServices(this IServiceCollection services, string? postgres, string contentRoot)
     {
         services.AddSignerStore(postgres, contentRoot);
-        services.AddScoped<SignRequestHandler>();
+        services.AddScoped<SignPipeline>();
+        services.AddScoped<BulkSignPipeline>();
+        services.AddSingleton<ClaimedSigner>();
+        services.AddSingleton<OutcomeEvents>();
         services.AddOptions<SignWorkerOptions>().BindConfiguration(SignWorkerOptions.SectionName)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<FailurePolicyOptions>().BindConfiguration(FailurePolicyOptions.SectionName)
