@@ -6,22 +6,6 @@ using Npgsql;
 
 namespace EdgeSigner.SignWorker.Results;
 
-/// <summary>A request whose result another worker is producing: try again later.</summary>
-public sealed class ResultPendingException : Exception
-{
-    public ResultPendingException()
-    {
-    }
-
-    public ResultPendingException(string message) : base(message)
-    {
-    }
-
-    public ResultPendingException(string message, Exception inner) : base(message, inner)
-    {
-    }
-}
-
 /// <summary>
 /// Exactly one signature per request. A worker claims the request id (a row, for a limited time) before it signs,
 /// and records the result before it acknowledges the message; a redelivery finds the result and replays it without
