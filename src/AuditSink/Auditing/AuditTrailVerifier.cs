@@ -12,10 +12,8 @@ public sealed class AuditTrailVerifier(AuditDbContext db)
 {
     public async Task<TrailVerification> VerifyAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        // The table name is one of two constants; the period is passed as parameters.
-        var sql = db.IsPostgres
-            ? "SELECT * FROM audit.audit_trail WHERE recorded_at >= {0} AND recorded_at < {1} ORDER BY seq, recorded_at"
-            : "SELECT * FROM audit_trail WHERE recorded_at >= {0} AND recorded_at < {1} ORDER BY seq, recorded_at";
+        // The table name is the store's own; the period is passed as parameters.
+        var sql = $"SELECT * FROM {db.Table("audit_trail")} WHERE recorded_at >= {{0}} AND recorded_at < {{1}} ORDER BY seq, recorded_at";
         var first = await db.AuditTrail.FromSqlRaw(sql, from, to).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         if (first is null)
         {

@@ -8,16 +8,13 @@ using Microsoft.EntityFrameworkCore;
 namespace EdgeSigner.AuditSink.Auditing;
 
 /// <summary>
-/// Appends to the hash-chained audit trail. Writers are serialised (a PostgreSQL advisory lock held for the
-/// transaction; in embedded mode, a process lock), so every row gets the next <c>seq</c> and chains to the row
-/// before. Event ids already in the trail (redeliveries) are skipped inside the same transaction.
+/// Appends to the hash-chained audit trail. Writers are serialised by the store's <see cref="IChainGate"/> (a
+/// PostgreSQL advisory lock held for the transaction; in embedded mode, a process lock), so every row gets the next
+/// <c>seq</c> and chains to the row before. Event ids already in the trail (redeliveries) are skipped inside the
+/// same transaction.
 /// </summary>
-public sealed class AuditTrailWriter(AuditDbContext db, TimeProvider time)
+public sealed class AuditTrailWriter(AuditDbContext db, IChainGate gate)
 {
-    /// <summary>The key of the advisory lock that serialises writers of the chain.</summary>
-    public const long ChainLockKey = 0x45_64_67_65_53_69_67_01; // "EdgeSig" + 1
-
-    private static readonly SemaphoreSlim EmbeddedLock = new(1, 1);
 
     public Task<int> WriteAsync(IReadOnlyList<AdminActionRecorded> actions, CancellationToken cancellationToken) =>
         AppendAsync(actions.Select(a => new TrailEntry(a.EventId, a.OccurredAt,
@@ -44,76 +41,51 @@ public sealed class AuditTrailWriter(AuditDbContext db, TimeProvider time)
             return 0;
         }
 
-        if (!db.IsPostgres)
+        using var held = await gate.EnterAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = await gate.RecordingTimeAsync(db, recordedAt, cancellationToken);
+
+        var ids = entries.Select(e => e.EventId).Distinct().ToList();
+        var existing = (await db.AuditTrail.Where(t => ids.Contains(t.EventId)).Select(t => t.EventId).ToListAsync(cancellationToken)).ToHashSet();
+        var last = await db.AuditTrail.OrderByDescending(t => t.Seq).Select(t => new { t.Seq, t.RowHash }).FirstOrDefaultAsync(cancellationToken)
+            ?? await db.ChainAnchors.OrderByDescending(a => a.Seq).Select(a => new { a.Seq, a.RowHash }).FirstOrDefaultAsync(cancellationToken);
+        var (seq, prev) = last is null ? (0L, AuditTrailChain.Genesis) : (last.Seq, last.RowHash);
+
+        var added = 0;
+        foreach (var entry in entries)
         {
-            await EmbeddedLock.WaitAsync(cancellationToken);
+            if (!existing.Add(entry.EventId))
+            {
+                continue;
+            }
+
+            var row = new AuditTrailRecord
+            {
+                Seq = ++seq,
+                EventId = entry.EventId,
+                OccurredAt = AuditTrailChain.ToMicroseconds(entry.OccurredAt),
+                Category = entry.Category,
+                Actor = entry.Actor,
+                SourceAddress = entry.SourceAddress,
+                Action = entry.Action,
+                Target = entry.Target,
+                Outcome = entry.Outcome,
+                StatusCode = entry.StatusCode,
+                Before = entry.Before,
+                After = entry.After,
+                RecordedAt = AuditTrailChain.ToMicroseconds(now),
+                PrevHash = prev,
+            };
+            row.RowHash = AuditTrailChain.Hash(prev, row);
+            prev = row.RowHash;
+            db.AuditTrail.Add(row);
+            added++;
         }
 
-        try
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            DateTimeOffset now;
-            if (db.IsPostgres)
-            {
-                now = await db.Database.SqlQuery<DateTimeOffset>(
-                    $"SELECT clock_timestamp() AS \"Value\" FROM (SELECT pg_advisory_xact_lock({ChainLockKey})) AS locked").SingleAsync(cancellationToken);
-                now = recordedAt ?? now;
-                await db.Database.SqlQuery<string>($"SELECT coalesce(audit.ensure_partition('audit_trail', {now}), '') AS \"Value\"").ToListAsync(cancellationToken);
-            }
-            else
-            {
-                now = recordedAt ?? time.GetUtcNow();
-            }
-
-            var ids = entries.Select(e => e.EventId).Distinct().ToList();
-            var existing = (await db.AuditTrail.Where(t => ids.Contains(t.EventId)).Select(t => t.EventId).ToListAsync(cancellationToken)).ToHashSet();
-            var last = await db.AuditTrail.OrderByDescending(t => t.Seq).Select(t => new { t.Seq, t.RowHash }).FirstOrDefaultAsync(cancellationToken)
-                ?? await db.ChainAnchors.OrderByDescending(a => a.Seq).Select(a => new { a.Seq, a.RowHash }).FirstOrDefaultAsync(cancellationToken);
-            var (seq, prev) = last is null ? (0L, AuditTrailChain.Genesis) : (last.Seq, last.RowHash);
-
-            var added = 0;
-            foreach (var entry in entries)
-            {
-                if (!existing.Add(entry.EventId))
-                {
-                    continue;
-                }
-
-                var row = new AuditTrailRecord
-                {
-                    Seq = ++seq,
-                    EventId = entry.EventId,
-                    OccurredAt = AuditTrailChain.ToMicroseconds(entry.OccurredAt),
-                    Category = entry.Category,
-                    Actor = entry.Actor,
-                    SourceAddress = entry.SourceAddress,
-                    Action = entry.Action,
-                    Target = entry.Target,
-                    Outcome = entry.Outcome,
-                    StatusCode = entry.StatusCode,
-                    Before = entry.Before,
-                    After = entry.After,
-                    RecordedAt = AuditTrailChain.ToMicroseconds(now),
-                    PrevHash = prev,
-                };
-                row.RowHash = AuditTrailChain.Hash(prev, row);
-                prev = row.RowHash;
-                db.AuditTrail.Add(row);
-                added++;
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            db.ChangeTracker.Clear();
-            return added;
-        }
-        finally
-        {
-            if (!db.IsPostgres)
-            {
-                EmbeddedLock.Release();
-            }
-        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return added;
     }
 
 }

@@ -1,4 +1,6 @@
+using EdgeSigner.AuditSink.Data;
 using EdgeSigner.Contracts.Events;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,8 +11,23 @@ namespace EdgeSigner.AuditSink.Auditing;
 /// <c>INSERT ... SELECT ... ON CONFLICT DO NOTHING</c> into the partitioned tables (COPY itself cannot skip
 /// duplicates), all in one transaction.
 /// </summary>
-public static class SignEventCopy
+public sealed class SignEventCopy : ISignEventRows
 {
+    public async Task<int> InsertAsync(AuditDbContext db, IReadOnlyList<(Guid EventId, string EventType, EdgeSignerLog Log)> events,
+        DateTimeOffset recordedAt, DateTimeOffset errorDetailsCutoff, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await WriteAsync((NpgsqlConnection)db.Database.GetDbConnection(), events, recordedAt, errorDetailsCutoff, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     /// <summary>The columns of <c>audit.sign_events</c> in COPY order.</summary>
     public const string ColumnList =
         "event_id, \"timestamp\", event_type, request_id, tenant_id, region, signing_mode, kid, format, payload_size, t_wasm_ms, " +

@@ -16,6 +16,9 @@ public sealed class AuditDbContext(DbContextOptions<AuditDbContext> options) : D
     /// <summary>True for PostgreSQL (partitioned tables, SQL functions); false for the embedded SQLite store.</summary>
     public bool IsPostgres => !Database.ProviderName!.Contains("Sqlite", StringComparison.Ordinal);
 
+    /// <summary>A table's name in raw SQL: schema-qualified in PostgreSQL, bare in the embedded SQLite store.</summary>
+    public string Table(string name) => IsPostgres ? $"{Schema}.{name}" : name;
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);

@@ -48,17 +48,34 @@ public static class AuditSinkHosting
         services.AddScoped<AuditTrailVerifier>();
         services.AddScoped<ComplianceReporter>();
         services.AddScoped<QuotaMonitor>();
+        services.AddSingleton(postgres is null ? QuotaQueries.Sqlite : QuotaQueries.Postgres);
         services.AddOptions<EdgeSigner.Guardrails.RateLimiting.KmsBudgetOptions>()
             .BindConfiguration(EdgeSigner.Guardrails.RateLimiting.KmsBudgetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<SignEventWriter>();
+        services.AddSingleton<ISignEventRows>(postgres is null ? new EmbeddedSignEventRows() : new SignEventCopy());
         services.AddSingleton<AuditMetrics>();
         services.AddScoped<AuditTrailWriter>();
+        if (postgres is null)
+        {
+            services.AddSingleton<IChainGate, EmbeddedChainGate>();
+        }
+        else
+        {
+            services.AddSingleton<IChainGate, PostgresChainGate>();
+        }
+
         services.AddSingleton<RollupWatermark>();
         services.AddSingleton<LateEvents>();
+        services.AddSingleton<IAuditRetention>(postgres is null ? new EmbeddedAuditRetention() : new PartitionedAuditRetention());
         services.AddSingleton<RetentionJob>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionJob>());
-        services.AddSingleton<MetricsRollupJob>();
-        services.AddHostedService(sp => sp.GetRequiredService<MetricsRollupJob>());
+        if (postgres is not null)
+        {
+            // Embedded mode keeps no roll-ups: the dev store is small enough to aggregate on read.
+            services.AddSingleton<MetricsRollupJob>();
+            services.AddHostedService(sp => sp.GetRequiredService<MetricsRollupJob>());
+        }
+
         return services;
     }
 

@@ -21,7 +21,7 @@ public sealed class ComplianceReporter(AuditDbContext db, AuditTrailVerifier ver
             throw new ArgumentException("period must be YYYY-MM", nameof(period));
         }
 
-        var (events, trail) = db.IsPostgres ? ("audit.sign_events", "audit.audit_trail") : ("sign_events", "audit_trail");
+        var (events, trail) = (db.Table("sign_events"), db.Table("audit_trail"));
         // Table names are constants; the period is passed as parameters. (Column aliases are snake_case: the
         // naming convention maps them to Counts.)
         var sql = $$"""

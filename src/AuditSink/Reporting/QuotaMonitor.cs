@@ -52,7 +52,7 @@ public static class QuotaProjections
 }
 
 /// <summary>Reads each KMS region's recent calls from the audit store and projects them (<c>GET /admin/quota</c>).</summary>
-public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> budget, TimeProvider time)
+public sealed class QuotaMonitor(AuditDbContext db, QuotaQueries queries, IOptions<KmsBudgetOptions> budget, TimeProvider time)
 {
     private sealed record MinuteCount(string Region, DateTimeOffset Minute, long Requests, long Failures);
 
@@ -66,31 +66,10 @@ public sealed class QuotaMonitor(AuditDbContext db, IOptions<KmsBudgetOptions> b
 
         // Outcome rows of every backend's calls: KMS regions, and local key files as region 'local' (which have a budget
         // like any region, so embedded mode shows the same quota view).
-        var (sql, today, recent) = db.IsPostgres
-            ? ("""
-               SELECT kms_region AS region, date_trunc('minute', "timestamp") AS minute, count(*) AS requests,
-                      count(*) FILTER (WHERE event_type = 'edge_sign_failure') AS failures
-               FROM audit.sign_events
-               WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
-                 AND kms_region <> ''
-               GROUP BY 1, 2
-               """,
-               "SELECT kms_region AS region, count(*) AS value FROM audit.sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
-               "SELECT kms_region AS region, count(*) AS value FROM audit.sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1")
-            : ("""
-               SELECT kms_region AS region, substr("timestamp", 1, 16) || ':00+00:00' AS minute, count(*) AS requests,
-                      sum(CASE WHEN event_type = 'edge_sign_failure' THEN 1 ELSE 0 END) AS failures
-               FROM sign_events
-               WHERE "timestamp" >= {0} AND "timestamp" < {1} AND event_type IN ('edge_sign_success', 'edge_sign_failure')
-                 AND kms_region <> ''
-               GROUP BY 1, 2
-               """,
-               "SELECT kms_region AS region, count(*) AS value FROM sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1",
-               "SELECT kms_region AS region, count(*) AS value FROM sign_events WHERE \"timestamp\" >= {0} AND event_type IN ('edge_sign_success', 'edge_sign_failure') GROUP BY 1");
-
-        var minutes = await db.Database.SqlQueryRaw<MinuteCount>(sql, hourAgo, minuteNow).ToListAsync(cancellationToken);
-        var daily = (await db.Database.SqlQueryRaw<RegionCount>(today, midnight).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
-        var lastTen = (await db.Database.SqlQueryRaw<RegionCount>(recent, tenSecondsAgo).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
+        var minutes = await db.Database.SqlQueryRaw<MinuteCount>(queries.PerMinute, hourAgo, minuteNow).ToListAsync(cancellationToken);
+        var daily = (await db.Database.SqlQueryRaw<RegionCount>(queries.Since, midnight).ToListAsync(cancellationToken)).ToDictionary(r => r.Region, r => r.Value);
+        var lastTen = (await db.Database.SqlQueryRaw<RegionCount>(queries.Since, tenSecondsAgo).ToListAsync(cancellationToken))
+            .ToDictionary(r => r.Region, r => r.Value);
 
         var regions = minutes.Select(m => m.Region).Concat(daily.Keys).Concat(budget.Value.Regions.Keys).Where(r => r.Length > 0)
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);

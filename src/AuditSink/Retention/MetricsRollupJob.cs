@@ -34,11 +34,6 @@ public sealed class MetricsRollupJob(IServiceScopeFactory scopes, RollupWatermar
     public async Task<int> RollUpAsync(AuditDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        if (!db.IsPostgres)
-        {
-            return 0; // embedded mode keeps no roll-ups: the dev store is small enough to aggregate on read
-        }
-
         var now = time.GetUtcNow();
         var from = now - Lookback;
         if (watermark.TakeEarliest() is { } earliest && earliest < from)
