@@ -118,7 +118,16 @@ public static class SignWorkerHosting
     {
         services.AddDbContext<SignerDbContext>(options => SignerDbContext.Configure(options, postgres, contentRoot));
         services.AddDatabaseLifecycle<SignerDbContext>();
-        services.AddScoped<SignResultStore>();
+        if (postgres is null)
+        {
+            services.AddScoped<SignResultStore, EmbeddedSignResultStore>();
+            services.AddSingleton<IResultRetention, EmbeddedResultRetention>();
+        }
+        else
+        {
+            services.AddScoped<SignResultStore, PostgresSignResultStore>();
+            services.AddSingleton<IResultRetention, PartitionedResultRetention>();
+        }
         services.AddRetentionOptions();
         services.AddSingleton<ResultRetentionJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ResultRetentionJob>());

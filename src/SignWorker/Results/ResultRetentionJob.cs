@@ -1,20 +1,17 @@
 using EdgeSigner.SignWorker.Data;
 using EdgeSigner.ServiceDefaults.Partitions;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace EdgeSigner.SignWorker.Results;
 
 /// <summary>
-/// Keeps results for <see cref="RetentionOptions.ResultDays"/>: in PostgreSQL it creates the daily
-/// partitions ahead and drops whole partitions past the period (one worker at a time, by advisory lock), as the audit
-/// store does; the embedded SQLite store deletes past the same cutoff.
+/// Keeps results for <see cref="RetentionOptions.ResultDays"/>, on its schedule, through the store's own
+/// <see cref="IResultRetention"/> (partitions in PostgreSQL, as the audit store does; rows in the embedded store).
 /// </summary>
-public sealed class ResultRetentionJob(IServiceScopeFactory scopes, IOptions<RetentionOptions> options, TimeProvider time, ILogger<ResultRetentionJob> logger)
+public sealed class ResultRetentionJob(
+    IServiceScopeFactory scopes, IResultRetention retention, IOptions<RetentionOptions> options, TimeProvider time, ILogger<ResultRetentionJob> logger)
     : BackgroundService
 {
-    private const long LockKey = 0x45_64_67_65_53_69_67_03;
-
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await RunScheduledAsync(cancellationToken);
@@ -48,19 +45,7 @@ public sealed class ResultRetentionJob(IServiceScopeFactory scopes, IOptions<Ret
     {
         ArgumentNullException.ThrowIfNull(db);
         var cutoff = now.AddDays(-options.Value.ResultDays);
-        IReadOnlyList<string> dropped;
-        if (db.IsPostgres)
-        {
-            var run = await PartitionRetention.RunAsync(db.Database, SignerDbContext.Schema, LockKey, now, now.AddDays(options.Value.PartitionsAheadDays),
-                new Dictionary<string, DateTimeOffset> { ["sign_results"] = cutoff }, beforeDrop: null, cancellationToken);
-            dropped = run?.Dropped ?? []; // null: another worker runs it
-        }
-        else
-        {
-            var results = await db.Database.ExecuteSqlRawAsync("DELETE FROM sign_results WHERE created_at < {0}", [cutoff], cancellationToken);
-            dropped = [$"sign_results: {results} rows"];
-        }
-
+        var dropped = await retention.RunAsync(db, now, cutoff, now.AddDays(options.Value.PartitionsAheadDays), cancellationToken);
         if (dropped.Count > 0)
         {
             logger.LogInformation("Result retention removed {Dropped}", string.Join(", ", dropped));

@@ -10,8 +10,7 @@ namespace EdgeSigner.SignWorker.Signing;
 /// Batch items, many at a time: one statement claims them all, their KMS calls run together (under the global
 /// budget, at low priority), one statement records every outcome, and the events are published together. Anything
 /// unusual (a redelivery, another worker's claim, a passed deadline, a bad digest or key, a reply address) takes the
-/// one-by-one <see cref="SignPipeline"/>, as does every item where the store cannot do this in bulk (SQLite, in
-/// embedded mode).
+/// one-by-one <see cref="SignPipeline"/>. (The embedded store runs its "one statement" as one per item.)
 /// </summary>
 public sealed class BulkSignPipeline(
     SigningKeyRegistry keys, SignResultStore results, KmsCircuitBreakers breakers, ClaimedSigner signer, OutcomeEvents events, SignPipeline oneByOne,
@@ -71,7 +70,7 @@ public sealed class BulkSignPipeline(
         foreach (var item in items)
         {
             var check = RequestCheck.Check(item.Message, kid => keys.TryGet(kid, out var key) ? key : null);
-            if (results.SupportsBulk && item.ResponseAddress is null && check.CanSign && time.GetUtcNow() < item.Message.Deadline)
+            if (item.ResponseAddress is null && check.CanSign && time.GetUtcNow() < item.Message.Deadline)
             {
                 bulk.Add(new Candidate(item, check.Key!, check.TbsHash));
             }

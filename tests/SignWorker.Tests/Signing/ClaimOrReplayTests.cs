@@ -27,7 +27,7 @@ public sealed class ClaimOrReplayTests : IAsyncLifetime
     [Fact]
     public async Task The_first_worker_claims_a_second_finds_it_held_and_a_completed_result_is_replayed()
     {
-        var store = new SignResultStore(_db, _clock);
+        var store = new EmbeddedSignResultStore(_db, _clock);
         var request = Request();
         var hash = Convert.ToHexStringLower(request.TbsDigest);
 
@@ -47,7 +47,7 @@ public sealed class ClaimOrReplayTests : IAsyncLifetime
     [Fact]
     public async Task A_claim_left_by_a_worker_that_died_is_taken_over_once_it_expires()
     {
-        var store = new SignResultStore(_db, _clock);
+        var store = new EmbeddedSignResultStore(_db, _clock);
         var request = Request();
         var hash = Convert.ToHexStringLower(request.TbsDigest);
         Assert.Equal(ClaimKind.Claimed, (await ClaimOrReplay.DecideAsync(store, request, hash, "worker-that-dies", CancellationToken.None)).Kind);
