@@ -27,33 +27,7 @@ public sealed class FallbackSignerTests : IAsyncLifetime
     private static readonly byte[] Digest = SHA256.HashData("what is signed"u8);
 
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly ServiceProvider _services;
-
-    public FallbackSignerTests()
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddMetrics();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IHostEnvironment>(new TestEnvironment());
-        services.Configure<FailurePolicyOptions>(o =>
-        {
-            o.MaxRetries = 2;
-            o.BaseDelayMs = 1;
-            o.MaxDelayMs = 2;
-            o.FallbackTimeoutMs = 2000;
-        });
-        services.AddOptions<SigningOptions>();
-        services.AddOptions<KmsBudgetOptions>();
-        services.AddSingleton<KmsCircuitBreakers>();
-        services.AddSingleton<SigningKeyRegistry>();
-        services.AddSingleton<SignerMetrics>();
-        services.AddSingleton<IKmsBudgetStore, InMemoryKmsBudgetStore>();
-        services.AddSingleton<KmsBudget>();
-        services.AddSingleton<FallbackSigner>();
-        services.AddMassTransitTestHarness();
-        _services = services.BuildServiceProvider();
-    }
+    private readonly ServiceProvider _services = SigningServices.Build();
 
     private FallbackSigner Signer => _services.GetRequiredService<FallbackSigner>();
 
@@ -182,13 +156,5 @@ public sealed class FallbackSignerTests : IAsyncLifetime
         Assert.True(_key.VerifyHash(Digest, outcome.SignatureRs!, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
         Assert.Equal(64, outcome.SignatureRs!.Length);
         Assert.NotEmpty(EcdsaSignature.RsToDer(outcome.SignatureRs));
-    }
-
-    private sealed class TestEnvironment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Testing";
-        public string ApplicationName { get; set; } = "SignWorker.Tests";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }
