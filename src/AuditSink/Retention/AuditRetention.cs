@@ -26,8 +26,8 @@ public sealed class PartitionedAuditRetention : IAuditRetention
         IReadOnlyDictionary<string, DateTimeOffset> cutoffs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var run = await PartitionRetention.RunAsync(db.Database, AuditDbContext.Schema, RetentionJob.RetentionLockKey, now, ahead, cutoffs,
-            async expired =>
+        var run = await PartitionRetention.RunAsync(db.Database, new PartitionRetention.Plan(AuditDbContext.Schema, RetentionJob.RetentionLockKey, now, ahead,
+            cutoffs, async expired =>
             {
                 if (expired.Table == "audit_trail")
                 {
@@ -36,7 +36,7 @@ public sealed class PartitionedAuditRetention : IAuditRetention
                         "SELECT seq, row_hash, {0}, {1} FROM " + expired.Quoted + " ORDER BY seq DESC LIMIT 1 ON CONFLICT (seq) DO NOTHING";
                     await db.Database.ExecuteSqlRawAsync(anchor, [expired.Name, now], cancellationToken);
                 }
-            }, cancellationToken);
+            }), cancellationToken);
         // null: another sink instance is running it
         return run is null ? new RetentionJob.RunResult([], [], Ran: false) : new RetentionJob.RunResult(run.Created, run.Dropped, Ran: true);
     }

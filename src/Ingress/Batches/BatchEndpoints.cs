@@ -48,10 +48,16 @@ public static class BatchEndpoints
         return v1;
     }
 
+    /// <summary>What a batch submission needs from the container, bound by ASP.NET Core as one parameter (<c>[AsParameters]</c>).</summary>
+    public sealed record SubmitServices(
+        BatchStore Batches, PublishedKeys Keys, FlagsState Flags, ISendEndpointProvider SendEndpoints, IBusControl Bus, IOptions<SignApiOptions> Api,
+        TimeProvider Time, ILogger<BatchBody> Logger);
+
     public static async Task<Results<Accepted<Accepted>, ProblemHttpResult>> Submit(
-        HttpRequest request, ClaimsPrincipal user, BatchStore batches, PublishedKeys keys, FlagsState flags,
-        ISendEndpointProvider sendEndpoints, IBusControl bus, IOptions<SignApiOptions> api, TimeProvider time, ILogger<BatchBody> logger, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, [AsParameters] SubmitServices services, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        var (batches, keys, flags, sendEndpoints, bus, api, time, logger) = services;
         var tenantId = user.FindFirstValue(TenantAuthenticationHandler.TenantIdClaim)!;
         var maxPayload = flags.Current.EffectiveFor(tenantId).MaxPayloadSize;
         var (body, problem) = await JsonBody.ReadAsync<BatchBody>(request, api.Value.MaxBatchBodyBytes, ct);

@@ -45,19 +45,16 @@ public static class SignEndpoints
         public string? Cose { get; init; }
     }
 
+    /// <summary>What a sign request needs from the container, bound by ASP.NET Core as one parameter (<c>[AsParameters]</c>).</summary>
+    public sealed record SignServices(
+        IRequestClient<SignRequested> Signer, IBusControl Bus, PublishedKeys Keys, FlagsState Flags, IOptions<SignApiOptions> Api,
+        IdempotencyKeys Idempotency, TimeProvider Time, ILogger<SignRequested> Logger);
+
     public static async Task<Results<Ok<SignResult>, ProblemHttpResult>> Sign(
-        HttpRequest request,
-        ClaimsPrincipal user,
-        IRequestClient<SignRequested> signer,
-        IBusControl bus,
-        PublishedKeys keys,
-        FlagsState flags,
-        IOptions<SignApiOptions> api,
-        IdempotencyKeys idempotency,
-        TimeProvider time,
-        ILogger<SignRequested> logger,
-        CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, [AsParameters] SignServices services, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(services);
+        var (signer, bus, keys, flags, api, idempotency, time, logger) = services;
         var receivedAt = time.GetUtcNow();
         var logFeature = request.HttpContext.Features.Get<SignLogFeature>();
         var requestId = logFeature?.RequestId ?? Guid.CreateVersion7(receivedAt);

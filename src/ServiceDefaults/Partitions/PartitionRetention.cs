@@ -17,14 +17,20 @@ public static class PartitionRetention
     public sealed record Expired(string Table, string Name, string Quoted);
 
     /// <summary>
-    /// The run, or null when another instance holds <paramref name="lockKey"/>. <paramref name="beforeDrop"/> sees
-    /// each expired partition just before it is dropped, in the same transaction.
+    /// What to run over which schema: the lock that makes it one instance's run, the time it runs as of, how far ahead
+    /// partitions exist, each table's cutoff, and what to do with each expired partition just before it is dropped (in
+    /// the same transaction).
     /// </summary>
-    public static async Task<Run?> RunAsync(DatabaseFacade database, string schema, long lockKey, DateTimeOffset now, DateTimeOffset ahead,
-        IReadOnlyDictionary<string, DateTimeOffset> cutoffs, Func<Expired, Task>? beforeDrop, CancellationToken cancellationToken)
+    public sealed record Plan(
+        string Schema, long LockKey, DateTimeOffset Now, DateTimeOffset Ahead, IReadOnlyDictionary<string, DateTimeOffset> Cutoffs,
+        Func<Expired, Task>? BeforeDrop = null);
+
+    /// <summary>The run, or null when another instance holds the plan's lock.</summary>
+    public static async Task<Run?> RunAsync(DatabaseFacade database, Plan plan, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
-        ArgumentNullException.ThrowIfNull(cutoffs);
+        ArgumentNullException.ThrowIfNull(plan);
+        var (schema, lockKey, now, ahead, cutoffs, beforeDrop) = plan;
         _ = PartitionSql.CreateFunctions(schema); // the schema's name is a plain identifier, or this throws
         await using var transaction = await database.BeginTransactionAsync(cancellationToken);
         if (!await database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({lockKey}) AS \"Value\"").SingleAsync(cancellationToken))

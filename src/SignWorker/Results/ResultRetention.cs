@@ -20,8 +20,9 @@ public sealed class PartitionedResultRetention : IResultRetention
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var run = await PartitionRetention.RunAsync(db.Database, SignerDbContext.Schema, LockKey, now, ahead,
-            new Dictionary<string, DateTimeOffset> { ["sign_results"] = cutoff }, beforeDrop: null, cancellationToken);
+        var run = await PartitionRetention.RunAsync(db.Database,
+            new PartitionRetention.Plan(SignerDbContext.Schema, LockKey, now, ahead, new Dictionary<string, DateTimeOffset> { ["sign_results"] = cutoff }),
+            cancellationToken);
         return run?.Dropped ?? []; // null: another worker runs it
     }
 }
