@@ -1,5 +1,6 @@
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.AuditSink.Retention;
@@ -9,32 +10,20 @@ namespace EdgeSigner.AuditSink.Retention;
 /// the last few complete minutes, and any older minute that a late batch wrote into.
 /// </summary>
 public sealed class MetricsRollupJob(IServiceScopeFactory scopes, RollupWatermark watermark, TimeProvider time, ILogger<MetricsRollupJob> logger)
-    : BackgroundService
+    : PeriodicJob(scopes, time, logger)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Lookback = TimeSpan.FromMinutes(3);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await RollUpAsync(scope.ServiceProvider.GetRequiredService<AuditDbContext>(), stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning("Metrics roll-up failed ({Reason}); it runs again in {Seconds} s", ex.GetType().Name, Interval.TotalSeconds);
-            }
-        }
-    }
+    protected override string What => "Metrics roll-up";
+    protected override TimeSpan Interval { get; } = TimeSpan.FromSeconds(30);
+
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        RollUpAsync(services.GetRequiredService<AuditDbContext>(), cancellationToken);
 
     public async Task<int> RollUpAsync(AuditDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var from = now - Lookback;
         if (watermark.TakeEarliest() is { } earliest && earliest < from)
         {

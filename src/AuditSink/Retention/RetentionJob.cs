@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EdgeSigner.AuditSink.Auditing;
 using EdgeSigner.AuditSink.Data;
+using EdgeSigner.ServiceDefaults;
 using EdgeSigner.ServiceDefaults.Partitions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,40 +15,20 @@ namespace EdgeSigner.AuditSink.Retention;
 /// </summary>
 public sealed class RetentionJob(
     IServiceScopeFactory scopes, IAuditRetention retention, IOptions<RetentionOptions> options, TimeProvider time, ILogger<RetentionJob> logger)
-    : BackgroundService
+    : PeriodicJob(scopes, time, logger)
 {
     public const long RetentionLockKey = 0x45_64_67_65_53_69_67_02;
 
     public sealed record RunResult(IReadOnlyList<string> Created, IReadOnlyList<string> Dropped, bool Ran);
 
+    protected override string What => "Retention";
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(options.Value.RunIntervalMinutes);
+
     /// <summary>The first run happens before the sink consumes anything, so partitions exist ahead from the start.</summary>
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await RunScheduledAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
+    protected override bool RunsAtStart => true;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.RunIntervalMinutes), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            await RunScheduledAsync(stoppingToken);
-        }
-    }
-
-    private async Task RunScheduledAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await RunOnceAsync(scope.ServiceProvider, time.GetUtcNow(), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError("Retention run failed ({Reason}); it runs again in {Minutes} min", ex.GetType().Name, options.Value.RunIntervalMinutes);
-        }
-    }
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        RunOnceAsync(services, Time.GetUtcNow(), cancellationToken);
 
     /// <summary>One run as of <paramref name="now"/>: the job calls it on its schedule, tests with a chosen clock.</summary>
     public async Task<RunResult> RunOnceAsync(IServiceProvider services, DateTimeOffset now, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using EdgeSigner.ServiceDefaults;
 using EdgeSigner.SignWorker.Data;
 using EdgeSigner.ServiceDefaults.Partitions;
 using Microsoft.Extensions.Options;
@@ -10,35 +11,14 @@ namespace EdgeSigner.SignWorker.Results;
 /// </summary>
 public sealed class ResultRetentionJob(
     IServiceScopeFactory scopes, IResultRetention retention, IOptions<RetentionOptions> options, TimeProvider time, ILogger<ResultRetentionJob> logger)
-    : BackgroundService
+    : PeriodicJob(scopes, time, logger)
 {
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await RunScheduledAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
+    protected override string What => "Result retention";
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(options.Value.RunIntervalMinutes);
+    protected override bool RunsAtStart => true;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.RunIntervalMinutes), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            await RunScheduledAsync(stoppingToken);
-        }
-    }
-
-    private async Task RunScheduledAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await RunOnceAsync(scope.ServiceProvider.GetRequiredService<SignerDbContext>(), time.GetUtcNow(), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError("Result retention failed ({Reason}); it runs again in {Minutes} min", ex.GetType().Name, options.Value.RunIntervalMinutes);
-        }
-    }
+    protected override Task RunAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        RunOnceAsync(services.GetRequiredService<SignerDbContext>(), Time.GetUtcNow(), cancellationToken);
 
     /// <summary>One run as of <paramref name="now"/>; returns the partitions dropped (or, embedded, rows deleted).</summary>
     public async Task<IReadOnlyList<string>> RunOnceAsync(SignerDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
