@@ -6,8 +6,7 @@ namespace EdgeSigner.ServiceDefaults;
 
 /// <summary>
 /// Brings a database up to date before anything else of the host starts: PostgreSQL through the context's
-/// migrations (EF Core serialises concurrent migrators with a lock), the embedded SQLite store by creating its
-/// schema from the same model.
+/// migrations, one instance at a time, the embedded SQLite store by creating its schema from the same model.
 /// </summary>
 public sealed class DatabaseMigrator<TContext>(IServiceScopeFactory scopes) : IHostedLifecycleService
     where TContext : DbContext
@@ -22,7 +21,21 @@ public sealed class DatabaseMigrator<TContext>(IServiceScopeFactory scopes) : IH
         }
         else
         {
-            await db.Database.MigrateAsync(cancellationToken);
+            // Instances of one service starting together migrate one after the other: a session advisory lock per
+            // schema, on the connection the migrations then use (EF Core's own migration lock did not keep two
+            // workers from inserting the same history row).
+            var key = "edgesigner-migrations-" + (db.Model.GetDefaultSchema() ?? typeof(TContext).Name);
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({key}, 0))", cancellationToken);
+                await db.Database.MigrateAsync(cancellationToken);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({key}, 0))", CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
         }
     }
 
