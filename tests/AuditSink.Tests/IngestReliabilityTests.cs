@@ -9,6 +9,7 @@ using Npgsql;
 namespace EdgeSigner.AuditSink.Tests;
 
 /// <summary>Ingest through the bus: exactly once under redelivery, whole batches or nothing, and nothing lost across a database outage.</summary>
+[Collection(SinkCounters.Collection)]
 public sealed class IngestReliabilityTests
 {
     [Fact]

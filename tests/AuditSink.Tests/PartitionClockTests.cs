@@ -13,6 +13,7 @@ namespace EdgeSigner.AuditSink.Tests;
 /// runs the sink at a pinned clock: it writes events (each into its own day's partition), appends to the trail
 /// and rolls the minutes up through <see cref="MetricsRollupJob"/>, then reads every row back.
 /// </summary>
+[Collection(SinkCounters.Collection)]
 public sealed class PartitionClockTests
 {
     public static TheoryData<string, string[]> Clocks => new()

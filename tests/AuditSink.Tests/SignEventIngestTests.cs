@@ -10,6 +10,7 @@ using Npgsql;
 namespace EdgeSigner.AuditSink.Tests;
 
 /// <summary>The sink on real RabbitMQ and PostgreSQL: migrations at start, one row per event id, rows read back.</summary>
+[Collection(SinkCounters.Collection)]
 public sealed class SignEventIngestTests : IAsyncLifetime
 {
     private Pipeline _pipeline = null!;
