@@ -33,7 +33,15 @@ public sealed class DatabaseMigrator<TContext>(IServiceScopeFactory scopes) : IH
             }
             finally
             {
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({key}, 0))", CancellationToken.None);
+                try
+                {
+                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({key}, 0))", CancellationToken.None);
+                }
+                catch (Exception ex) when (Outage.OfDatabase(ex))
+                {
+                    // The connection is gone, and the session's lock with it; the migration's own error is the one to see.
+                }
+
                 await db.Database.CloseConnectionAsync();
             }
         }

@@ -23,9 +23,21 @@ public sealed record GetBatchState
     public required Guid BatchId { get; init; }
 }
 
-/// <summary><c>submitting</c>, <c>accepted</c>, <c>abandoned</c>, or <c>unknown</c> (never recorded, or pruned).</summary>
+/// <summary>A batch's state: one of the constants below.</summary>
 public sealed record BatchStateReported
 {
+    /// <summary>Recorded; the ingress has not yet said its 202 (it does right after the broker's confirm).</summary>
+    public const string Submitting = "submitting";
+
+    /// <summary>Its client got the 202: sign it.</summary>
+    public const string Accepted = "accepted";
+
+    /// <summary>Its submission failed and its client got an error: never sign it.</summary>
+    public const string Abandoned = "abandoned";
+
+    /// <summary>Never recorded, or pruned.</summary>
+    public const string Unknown = "unknown";
+
     public required Guid BatchId { get; init; }
     public required string State { get; init; }
 }

@@ -38,7 +38,7 @@ public sealed class BatchItemRow
 
 public static class BatchStates
 {
-    public const string Submitting = "submitting";
-    public const string Accepted = "accepted";
-    public const string Abandoned = "abandoned";
+    public const string Submitting = Contracts.Signing.BatchStateReported.Submitting;
+    public const string Accepted = Contracts.Signing.BatchStateReported.Accepted;
+    public const string Abandoned = Contracts.Signing.BatchStateReported.Abandoned;
 }

@@ -11,7 +11,7 @@ public sealed class GetBatchStateConsumer(Data.IngressDbContext db) : IConsumer<
     {
         var id = context.Message.BatchId;
         var state = await db.Batches.AsNoTracking().Where(b => b.BatchId == id).Select(b => b.State).FirstOrDefaultAsync(context.CancellationToken);
-        await context.RespondAsync(new BatchStateReported { BatchId = id, State = state ?? "unknown" });
+        await context.RespondAsync(new BatchStateReported { BatchId = id, State = state ?? BatchStateReported.Unknown });
     }
 }
 

@@ -25,13 +25,13 @@ public sealed class SubmitBatchConsumer(IRequestClient<GetBatchState> ingress, T
     {
         var batch = context.Message;
         var state = await StateAsync(batch.BatchId, context.CancellationToken);
-        for (var asked = TimeSpan.Zero; state == BatchStates.Submitting && asked < AskAgainFor; asked += AskEvery)
+        for (var asked = TimeSpan.Zero; state == BatchStateReported.Submitting && asked < AskAgainFor; asked += AskEvery)
         {
             await Task.Delay(AskEvery, time, context.CancellationToken);
             state = await StateAsync(batch.BatchId, context.CancellationToken);
         }
 
-        if (state is BatchStates.Submitting or null && time.GetUtcNow() - batch.CreatedAt < SubmissionWindow)
+        if (state is BatchStateReported.Submitting or null && time.GetUtcNow() - batch.CreatedAt < SubmissionWindow)
         {
             // Not decided yet (or the ingress did not answer): back to the end of the queue, confirmed before this
             // copy is acknowledged (the broker has no delayed delivery here).
@@ -40,7 +40,7 @@ public sealed class SubmitBatchConsumer(IRequestClient<GetBatchState> ingress, T
             return;
         }
 
-        if (state != BatchStates.Accepted)
+        if (state != BatchStateReported.Accepted)
         {
             logger.LogWarning("Dropped batch {BatchId} of {TenantId} ({Count} items): its submission was {State}", batch.BatchId, batch.TenantId,
                 batch.Items.Count, state ?? "never confirmed by an ingress");
@@ -68,13 +68,6 @@ public sealed class SubmitBatchConsumer(IRequestClient<GetBatchState> ingress, T
         {
             return null;
         }
-    }
-
-    /// <summary>The states the ingress reports (its own <c>BatchStates</c>).</summary>
-    private static class BatchStates
-    {
-        public const string Submitting = "submitting";
-        public const string Accepted = "accepted";
     }
 }
 

@@ -26,6 +26,9 @@ public sealed class SigningKeyRegistry(
 
     public bool TryGet(string kid, out SigningKey key) => _keys.TryGetValue(kid, out key!);
 
+    /// <summary>The key of <paramref name="kid"/>, or null.</summary>
+    public SigningKey? Find(string kid) => _keys.GetValueOrDefault(kid);
+
     /// <summary>Loads the keys before anything else of the host starts (consumers, Kestrel).</summary>
     public async Task StartingAsync(CancellationToken cancellationToken)
     {

@@ -69,7 +69,7 @@ public sealed class BulkSignPipeline(
         var single = new List<ConsumeContext<SignRequested>>();
         foreach (var item in items)
         {
-            var check = RequestCheck.Check(item.Message, kid => keys.TryGet(kid, out var key) ? key : null);
+            var check = RequestCheck.Check(item.Message, keys.Find);
             if (item.ResponseAddress is null && check.CanSign && time.GetUtcNow() < item.Message.Deadline)
             {
                 bulk.Add(new Candidate(item, check.Key!, check.TbsHash));

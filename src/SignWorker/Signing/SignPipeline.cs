@@ -22,7 +22,7 @@ public sealed class SignPipeline(
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Message;
         var cpuAtStart = Environment.CpuUsage.TotalTime;
-        var check = RequestCheck.Check(request, FindKey);
+        var check = RequestCheck.Check(request, keys.Find);
         if (!check.CanSign)
         {
             await RejectAsync(context, Begin(check.TbsHash, null), check.ErrorType!, check.Message!, record: false);
@@ -79,8 +79,6 @@ public sealed class SignPipeline(
         EdgeSignerLog Begin(string tbsHash, ISignerBackend? backend) =>
             SignLogs.Begin(request, tbsHash, backend, SigningModes.CentralFallback, cpuAtStart, time.GetUtcNow());
     }
-
-    private SigningKey? FindKey(string kid) => keys.TryGet(kid, out var key) ? key : null;
 
     /// <summary>A clear error: recorded (when the request id was claimed), emitted, answered.</summary>
     private async Task RejectAsync(ConsumeContext<SignRequested> context, EdgeSignerLog log, string errorType, string message, bool record)
