@@ -14,7 +14,7 @@ public sealed record BenchOptions
     public int MaxConcurrency { get; init; } = 64;
     public int BatchItems { get; init; } = 100_000;
     public int AuditEvents { get; init; } = 50_000;
-    public double KmsBudget { get; init; } = 500;
+    public double KmsBudget { get; init; } = 1000; // AWS KMS's default ECC signing quota per account and region
     public int KmsLatencyMs { get; init; } = 20;
     public string Output { get; init; } = Path.Combine("results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
     public IReadOnlyList<string> Scenarios { get; init; } = All;

@@ -44,7 +44,8 @@ public sealed class BareMassTransit : IAsyncDisposable
             });
         });
         await bus.StartAsync();
-        var client = bus.CreateRequestClient<BareRequest>(new Uri("queue:bare-requests"), RequestTimeout.After(s: 30));
+        // Replies on direct reply-to, as the services' request clients take them.
+        var client = bus.CreateReplyToClientFactory(RequestTimeout.After(s: 30)).CreateRequestClient<BareRequest>(new Uri("queue:bare-requests"));
         return new BareMassTransit(bus, client);
     }
 

@@ -71,11 +71,15 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     /// <summary>Peak resident memory (VmHWM) of each service process so far, in MB.</summary>
-    public Dictionary<string, double> PeakRssMb()
-    {
-        var names = new[] { ("ingress", Ingress), ("audit-sink", AuditSink) }.Concat(Workers.Select((w, i) => (i == 0 ? "sign-worker" : $"sign-worker-{i}", w)));
-        return names.ToDictionary(n => n.Item1, n => ReadHighWaterMarkMb(n.Item2.ProcessId), StringComparer.Ordinal);
-    }
+    public Dictionary<string, double> PeakRssMb() =>
+        Services().ToDictionary(n => n.Name, n => ReadHighWaterMarkMb(n.Process.ProcessId), StringComparer.Ordinal);
+
+    /// <summary>The CPU of every pipeline process: the services (workers together), RabbitMQ and PostgreSQL.</summary>
+    public Measurement.ProcessCpu Cpu() =>
+        Measurement.ProcessCpu.Of(Services().Select(s => (s.Name.StartsWith("sign-worker", StringComparison.Ordinal) ? "sign-worker" : s.Name, s.Process.ProcessId)));
+
+    private IEnumerable<(string Name, ServiceProcess Process)> Services() =>
+        new[] { ("ingress", Ingress), ("audit-sink", AuditSink) }.Concat(Workers.Select((w, i) => (i == 0 ? "sign-worker" : $"sign-worker-{i}", w)));
 
     private static double ReadHighWaterMarkMb(int pid)
     {
