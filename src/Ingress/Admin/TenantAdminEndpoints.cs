@@ -1,7 +1,9 @@
+using EdgeSigner.Contracts.Admin;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Hosting;
 using EdgeSigner.Ingress.Tenants;
+using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -16,10 +18,10 @@ public static class TenantAdminEndpoints
         tenants.MapPost("/", CreateTenant);
         tenants.MapPost("/{tenantId}/keys", IssueKey);
         tenants.MapDelete("/{tenantId}/keys/{keyId}", RevokeKey);
-        tenants.MapPost("/{tenantId}/disable", (string tenantId, HttpContext context, IngressDbContext db, CancellationToken ct) =>
-            SetDisabled(tenantId, true, context, db, ct));
-        tenants.MapPost("/{tenantId}/enable", (string tenantId, HttpContext context, IngressDbContext db, CancellationToken ct) =>
-            SetDisabled(tenantId, false, context, db, ct));
+        tenants.MapPost("/{tenantId}/disable", (string tenantId, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct) =>
+            SetDisabled(tenantId, true, context, db, changes, ct));
+        tenants.MapPost("/{tenantId}/enable", (string tenantId, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct) =>
+            SetDisabled(tenantId, false, context, db, changes, ct));
         return admin;
     }
 
@@ -82,7 +84,7 @@ public static class TenantAdminEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        string tenantId, string keyId, HttpContext context, IngressDbContext db, TimeProvider time, CancellationToken ct)
+        string tenantId, string keyId, HttpContext context, IngressDbContext db, AccessChanges changes, TimeProvider time, CancellationToken ct)
     {
         var audit = AdminAuditFeature.For(context);
         (audit.Action, audit.Target) = ("tenants.keys.revoke", $"{tenantId}/{keyId}");
@@ -95,12 +97,13 @@ public static class TenantAdminEndpoints
         audit.Before = Json(new { key.KeyId, key.RevokedAt });
         key.RevokedAt ??= time.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        await changes.ChangedAsync(tenantId, ct);
         audit.After = Json(new { key.KeyId, key.RevokedAt });
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> SetDisabled(
-        string tenantId, bool disabled, HttpContext context, IngressDbContext db, CancellationToken ct)
+        string tenantId, bool disabled, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct)
     {
         var audit = AdminAuditFeature.For(context);
         (audit.Action, audit.Target) = (disabled ? "tenants.disable" : "tenants.enable", tenantId);
@@ -113,8 +116,19 @@ public static class TenantAdminEndpoints
         audit.Before = Json(View(tenant));
         tenant.Disabled = disabled;
         await db.SaveChangesAsync(ct);
+        await changes.ChangedAsync(tenantId, ct);
         audit.After = Json(View(tenant));
         return TypedResults.Ok(View(tenant));
+    }
+
+    /// <summary>After a committed change of a tenant's access: forgotten here at once, and on every other instance by the bus.</summary>
+    public sealed class AccessChanges(ApiKeyCache credentials, IPublishEndpoint publish, TimeProvider time)
+    {
+        public async Task ChangedAsync(string tenantId, CancellationToken cancellationToken)
+        {
+            credentials.Evict(tenantId);
+            await publish.Publish(new TenantAccessChanged { TenantId = tenantId, ChangedAt = time.GetUtcNow() }, cancellationToken);
+        }
     }
 
     private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, Flags.FlagStore.Json);

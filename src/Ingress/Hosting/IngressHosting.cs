@@ -87,6 +87,8 @@ public static class IngressHosting
         services.AddSingleton<RouteGuard>();
         services.AddSingleton<CircuitBreakerView>();
         services.AddSingleton<PublishedKeys>();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddScoped<TenantAdminEndpoints.AccessChanges>();
         services.AddHostedService<PublishedKeysLoader>();
         services.AddHostedService<SigningKeysRequest>();
         services.AddScoped<IdempotencyKeys>();
@@ -133,6 +135,7 @@ public static class IngressHosting
             bus.AddConsumer<GetFlagsConsumer, GetFlagsConsumerDefinition>();
             bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();
             bus.AddConsumer<SigningKeysAnnouncedConsumer, SigningKeysAnnouncedConsumerDefinition>();
+            bus.AddConsumer<TenantAccessChangedConsumer, TenantAccessChangedConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();

@@ -11,6 +11,14 @@ public sealed class SignApiOptions
     [Range(100, 120_000)]
     public int SyncTimeoutMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long an instance trusts an API key it verified without asking the database again (0: ask every time). An
+    /// operator's revocation or tenant change reaches every instance at once over the bus; this bounds it should that
+    /// message be lost.
+    /// </summary>
+    [Range(0, 300)]
+    public int ApiKeyCacheSeconds { get; set; } = 10;
+
     /// <summary>The largest <c>POST /v1/batches</c> body, in bytes.</summary>
     [Range(1024, 1024L * 1024 * 1024)]
     public long MaxBatchBodyBytes { get; set; } = 64L * 1024 * 1024;

@@ -11,13 +11,15 @@ namespace EdgeSigner.Ingress.Tenants;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;api key&gt;</c> for tenant endpoints: the key's hash must belong to an unrevoked key
-/// of an enabled tenant. Failures answer 401 <c>unauthenticated</c>, or 403 <c>tenant_disabled</c>.
+/// of an enabled tenant (looked up once, then held in <see cref="ApiKeyCache"/>). Failures answer 401
+/// <c>unauthenticated</c>, or 403 <c>tenant_disabled</c>.
 /// </summary>
 public sealed class TenantAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IngressDbContext db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    IngressDbContext db,
+    ApiKeyCache credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "TenantApiKey";
     public const string TenantIdClaim = "tenant_id";
@@ -39,13 +41,20 @@ public sealed class TenantAuthenticationHandler(
         }
 
         var hash = ApiKeys.Hash(apiKey);
-        var match = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Join(db.Tenants, k => k.TenantId, t => t.TenantId, (k, t) => new { t.TenantId, t.Disabled, k.KeyId, t.RatePerSecond, t.Burst })
-            .FirstOrDefaultAsync(Context.RequestAborted);
+        var match = credentials.Find(Convert.ToHexString(hash));
         if (match is null)
         {
-            return AuthenticateResult.Fail("Unknown or revoked API key.");
+            var generation = credentials.Generation;
+            match = await db.ApiKeys.AsNoTracking()
+                .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+                .Join(db.Tenants, k => k.TenantId, t => t.TenantId, (k, t) => new TenantCredential(t.TenantId, k.KeyId, t.Disabled, t.RatePerSecond, t.Burst))
+                .FirstOrDefaultAsync(Context.RequestAborted);
+            if (match is null)
+            {
+                return AuthenticateResult.Fail("Unknown or revoked API key.");
+            }
+
+            credentials.Add(Convert.ToHexString(hash), match, generation);
         }
 
         if (match.Disabled)
