@@ -31,7 +31,7 @@ public sealed class ResultPartitionClockTests
             clock.SetUtcNow(at);
             var request = Request();
             await using var scope = worker.Services.CreateAsyncScope();
-            Assert.True(await scope.ServiceProvider.GetRequiredService<SignResultStore>().ClaimAsync(request, new string('a', 64), "test-worker", CancellationToken.None));
+            Assert.Equal(ClaimKind.Claimed, (await scope.ServiceProvider.GetRequiredService<SignResultStore>().ClaimOrReplayAsync(request, new string('a', 64), "test-worker", CancellationToken.None)).Kind);
             ids.Add(request.RequestId);
         }
 

@@ -20,19 +20,11 @@ public sealed record ClaimDecision(ClaimKind Kind, SignResultRecord? Recorded = 
 /// <summary>The step that keeps one result per request id: replay what is recorded, else claim it for this worker.</summary>
 public static class ClaimOrReplay
 {
-    public static async Task<ClaimDecision> DecideAsync(SignResultStore results, SignRequested request, string tbsHash, string worker,
+    public static Task<ClaimDecision> DecideAsync(SignResultStore results, SignRequested request, string tbsHash, string worker,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(request);
-        var recorded = await results.FindAsync(request.RequestId, cancellationToken);
-        if (recorded?.CompletedAt is not null)
-        {
-            return new ClaimDecision(ClaimKind.Replay, recorded);
-        }
-
-        return await results.ClaimAsync(request, tbsHash, worker, cancellationToken)
-            ? new ClaimDecision(ClaimKind.Claimed)
-            : new ClaimDecision(ClaimKind.HeldElsewhere);
+        return results.ClaimOrReplayAsync(request, tbsHash, worker, cancellationToken);
     }
 }

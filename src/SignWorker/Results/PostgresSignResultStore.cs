@@ -18,6 +18,63 @@ public sealed class PostgresSignResultStore(SignerDbContext db, TimeProvider tim
             $"SELECT pg_advisory_xact_lock(hashtextextended({requestId.ToString()}, 7)), signer.ensure_partition('sign_results', {now})",
             cancellationToken);
 
+    /// <summary>The lookup and the claim in one statement: <c>signer.claim_or_replay</c> (the ClaimOrReplayFunction migration).</summary>
+    public override async Task<ClaimDecision> ClaimOrReplayAsync(SignRequested request, string tbsHash, string worker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = Time.GetUtcNow();
+        var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            SELECT decision, (result).request_id, (result).created_at, (result).tenant_id, (result).kid, (result).format,
+                   (result).signing_mode, (result).region, (result).tbs_hash, (result).signature, (result).error_type,
+                   (result).error_message, (result).batch_id, (result).item_id, (result).item_index, (result).claimed_by,
+                   (result).claimed_until, (result).completed_at
+            FROM signer.claim_or_replay($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            """, connection);
+        foreach (var value in new object?[]
+        {
+            request.RequestId, request.TenantId, request.Kid, request.Format, tbsHash, request.BatchId, request.ItemId, request.ItemIndex,
+            worker, now, now + ClaimFor,
+        })
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        // Typed parameters where a null carries no type of its own.
+        command.Parameters[5].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid;
+        command.Parameters[6].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        command.Parameters[7].NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetString(0) switch
+        {
+            "claimed" => new ClaimDecision(ClaimKind.Claimed),
+            "held" => new ClaimDecision(ClaimKind.HeldElsewhere),
+            _ => new ClaimDecision(ClaimKind.Replay, Record(reader)),
+        };
+    }
+
+    private static SignResultRecord Record(NpgsqlDataReader row) => new()
+    {
+        RequestId = row.GetGuid(1),
+        CreatedAt = row.GetFieldValue<DateTimeOffset>(2),
+        TenantId = row.GetString(3),
+        Kid = row.GetString(4),
+        Format = row.GetString(5),
+        SigningMode = row.IsDBNull(6) ? null : row.GetString(6),
+        Region = row.IsDBNull(7) ? null : row.GetString(7),
+        TbsHash = row.GetString(8),
+        Signature = row.IsDBNull(9) ? null : row.GetFieldValue<byte[]>(9),
+        ErrorType = row.IsDBNull(10) ? null : row.GetString(10),
+        ErrorMessage = row.IsDBNull(11) ? null : row.GetString(11),
+        BatchId = row.IsDBNull(12) ? null : row.GetGuid(12),
+        ItemId = row.IsDBNull(13) ? null : row.GetString(13),
+        ItemIndex = row.IsDBNull(14) ? null : row.GetInt32(14),
+        ClaimedBy = row.GetString(15),
+        ClaimedUntil = row.GetFieldValue<DateTimeOffset>(16),
+        CompletedAt = row.IsDBNull(17) ? null : row.GetFieldValue<DateTimeOffset>(17),
+    };
+
     /// <summary>The outcome and its outbox row, in one statement.</summary>
     public override async Task<bool> CompleteAsync(Outcome outcome, CancellationToken cancellationToken) =>
         (await CompleteManyAsync([outcome], cancellationToken)).Count > 0;

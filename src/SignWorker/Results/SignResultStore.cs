@@ -22,6 +22,24 @@ public abstract class SignResultStore(SignerDbContext db, TimeProvider time)
     public Task<SignResultRecord?> FindAsync(Guid requestId, CancellationToken cancellationToken) =>
         Db.Results.AsNoTracking().FirstOrDefaultAsync(r => r.RequestId == requestId, cancellationToken);
 
+    /// <summary>
+    /// Replays the request's recorded result, or claims the request for <paramref name="worker"/> (see
+    /// <see cref="ClaimOrReplay"/>): here a lookup, then a claim; PostgreSQL does both in one statement.
+    /// </summary>
+    public virtual async Task<ClaimDecision> ClaimOrReplayAsync(SignRequested request, string tbsHash, string worker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var recorded = await FindAsync(request.RequestId, cancellationToken);
+        if (recorded?.CompletedAt is not null)
+        {
+            return new ClaimDecision(ClaimKind.Replay, recorded);
+        }
+
+        return await ClaimAsync(request, tbsHash, worker, cancellationToken)
+            ? new ClaimDecision(ClaimKind.Claimed)
+            : new ClaimDecision(ClaimKind.HeldElsewhere);
+    }
+
     /// <summary>Claims the request for <paramref name="worker"/>; false when another live claim or a result exists.</summary>
     public async Task<bool> ClaimAsync(SignRequested request, string tbsHash, string worker, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
@@ -22,7 +23,7 @@ public sealed class BulkSignPipeline(
     {
         ArgumentNullException.ThrowIfNull(context);
         await syncFirst.YieldAsync(context.CancellationToken);
-        var cpuAtStart = Environment.CpuUsage.TotalTime;
+        var cpuAtStart = ProcessLoad.CpuTime;
         var (candidates, single) = Split(context.Message.DistinctBy(m => m.Message.RequestId));
         if (candidates.Count > 0)
         {

@@ -1,3 +1,4 @@
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.Data;
@@ -23,7 +24,7 @@ public static class SignLogs
             TWasmMs = request.TbsBuildMs,
             TTotalMs = TotalMs(request, now),
             CpuMsUsed = CpuMsSince(cpuAtStart),
-            MemoryMbUsed = Math.Round(Environment.WorkingSet / (1024.0 * 1024.0), 1),
+            MemoryMbUsed = ProcessLoad.WorkingSetMb,
             TbsHash = tbsHash,
             KmsKeyId = backend?.KeyId ?? string.Empty,
             KmsRegion = backend?.Region ?? string.Empty,
@@ -72,7 +73,7 @@ public static class SignLogs
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(recorded);
-        return Begin(request, recorded.TbsHash, null, recorded.SigningMode ?? SigningModes.CentralFallback, Environment.CpuUsage.TotalTime, now) with
+        return Begin(request, recorded.TbsHash, null, recorded.SigningMode ?? SigningModes.CentralFallback, ProcessLoad.CpuTime, now) with
         {
             Timestamp = recorded.CompletedAt ?? now,
             Region = request.Region ?? recorded.Region ?? string.Empty,
@@ -90,5 +91,5 @@ public static class SignLogs
         return Math.Max(0, (now - request.ReceivedAt).TotalMilliseconds);
     }
 
-    private static double CpuMsSince(TimeSpan cpuAtStart) => (Environment.CpuUsage.TotalTime - cpuAtStart).TotalMilliseconds;
+    private static double CpuMsSince(TimeSpan cpuAtStart) => (ProcessLoad.CpuTime - cpuAtStart).TotalMilliseconds;
 }

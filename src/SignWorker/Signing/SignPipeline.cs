@@ -1,3 +1,4 @@
+using EdgeSigner.SignWorker.Observability;
 using EdgeSigner.Contracts.Events;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.CircuitBreaking;
@@ -21,7 +22,7 @@ public sealed class SignPipeline(
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Message;
-        var cpuAtStart = Environment.CpuUsage.TotalTime;
+        var cpuAtStart = ProcessLoad.CpuTime;
         var check = RequestCheck.Check(request, keys.Find);
         if (!check.CanSign)
         {
