@@ -82,10 +82,6 @@ public static class ServiceDefaultsExtensions
             throw new InvalidSettingException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
         }
 
-        // Request clients take replies on the connection's direct reply-to pseudo-queue (no reply queue, no binding, no
-        // disk): a reply is at most once, lost if the requester's connection drops, and the caller then times out and
-        // retries; a retried request id or Idempotency-Key replays its recorded result (docs/reliability.md).
-        bus.SetRabbitMqReplyToRequestClientFactory();
         bus.UsingRabbitMq((context, cfg) =>
         {
             cfg.Host(uri, host =>
