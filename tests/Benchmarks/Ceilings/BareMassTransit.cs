@@ -44,8 +44,7 @@ public sealed class BareMassTransit : IAsyncDisposable
             });
         });
         await bus.StartAsync();
-        // Replies on direct reply-to, as the services' request clients take them.
-        var client = bus.CreateReplyToClientFactory(RequestTimeout.After(s: 30)).CreateRequestClient<BareRequest>(new Uri("queue:bare-requests"));
+        var client = bus.CreateRequestClient<BareRequest>(new Uri("queue:bare-requests"), RequestTimeout.After(s: 30));
         return new BareMassTransit(bus, client);
     }
 
