@@ -10,7 +10,7 @@ namespace EdgeSigner.SignWorker.Results;
 /// request id alone), many requests per statement, and each result recorded in the same statement as its outcome
 /// event's outbox row (<see cref="OutcomeOutbox"/>).
 /// </summary>
-public sealed class PostgresSignResultStore(SignerDbContext db, TimeProvider time) : SignResultStore(db, time)
+public sealed class PostgresSignResultStore(SignerDbContext db, NpgsqlDataSource dataSource, TimeProvider time) : SignResultStore(db, time)
 {
     /// <summary>One claimer at a time per request id, and today's partition, should the retention job not have made it yet.</summary>
     protected override async Task PrepareClaimAsync(Guid requestId, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -23,7 +23,9 @@ public sealed class PostgresSignResultStore(SignerDbContext db, TimeProvider tim
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = Time.GetUtcNow();
-        var connection = await OpenAsync(cancellationToken);
+        // A pooled connection for this one statement, given back at once: not the context's, which would stay open
+        // (and out of the pool) for the rest of the message, through the budget wait and the KMS call.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             SELECT decision, (result).request_id, (result).created_at, (result).tenant_id, (result).kid, (result).format,
                    (result).signing_mode, (result).region, (result).tbs_hash, (result).signature, (result).error_type,
