@@ -18,7 +18,9 @@ using EdgeSigner.Guardrails.Flags;
 using EdgeSigner.SignWorker.Hosting;
 using MassTransit;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace EdgeSigner.Ingress.Hosting;
 
@@ -88,6 +90,7 @@ public static class IngressHosting
         services.AddSingleton<CircuitBreakerView>();
         services.AddSingleton<PublishedKeys>();
         services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<TenantRateLimiter>();
         services.AddScoped<TenantAdminEndpoints.AccessChanges>();
         services.AddHostedService<PublishedKeysLoader>();
         services.AddHostedService<SigningKeysRequest>();
@@ -113,12 +116,13 @@ public static class IngressHosting
             services.AddSignWorkerServices(postgres, builder.Environment.ContentRootPath);
             services.AddAuditSinkServices(configuration, builder.Environment.ContentRootPath);
             services.AddSingleton(devCredentials!);
-            services.AddSingleton<ITenantRateLimiter, InMemoryTenantRateLimiter>();
+            services.AddSingleton<ITenantBuckets, InMemoryTenantBuckets>();
             services.AddHostedService<DevTenantSeeder>();
         }
         else
         {
-            services.AddScoped<ITenantRateLimiter, PostgresTenantRateLimiter>();
+            services.TryAddSingleton(_ => NpgsqlDataSource.Create(postgres!));
+            services.AddSingleton<ITenantBuckets, PostgresTenantBuckets>();
             services.AddHostedService<AdminTokenCheck>();
         }
 

@@ -12,7 +12,7 @@ namespace EdgeSigner.Ingress.RateLimiting;
 /// <c>rate_limited</c> with <c>Retry-After</c>. Every answer carries <c>X-RateLimit-Limit</c> (the burst),
 /// <c>-Remaining</c> and <c>-Reset</c> (seconds until the bucket is full).
 /// </summary>
-public sealed class RateLimitFilter(ITenantRateLimiter limiter, IOptions<RateLimitOptions> options) : IEndpointFilter
+public sealed class RateLimitFilter(TenantRateLimiter limiter, IOptions<RateLimitOptions> options) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

@@ -18,7 +18,7 @@ public static class RateLimiterEndpoints
         return admin;
     }
 
-    public static async Task<Results<Ok<Cleared>, ProblemHttpResult>> Clear(HttpContext context, ITenantRateLimiter limiter, CancellationToken ct)
+    public static async Task<Results<Ok<Cleared>, ProblemHttpResult>> Clear(HttpContext context, TenantRateLimiter limiter, CancellationToken ct)
     {
         var audit = AdminAuditFeature.For(context);
         audit.Action = "rate_limiter.clear";
