@@ -18,7 +18,7 @@ public sealed class SmokeRunTests
 
             var scenarios = report.Rows.Select(r => r.Scenario).ToList();
             foreach (var expected in new[] { "synchronous /v1/sign, rising", "synchronous /v1/sign, KMS", "-item batch", "audit sink ingest", "rejection path",
-                "ingress process", "sign-worker process", "audit-sink process" })
+                "new instance under load", "ingress process", "sign-worker process", "audit-sink process" })
             {
                 Assert.Contains(scenarios, s => s.Contains(expected, StringComparison.Ordinal));
             }

@@ -12,6 +12,12 @@ public sealed record BenchOptions
     /// <summary>Load thrown away after a cluster starts, before anything is measured (the JIT settles).</summary>
     public TimeSpan ClusterWarmUp { get; init; } = TimeSpan.FromSeconds(25);
     public int MaxConcurrency { get; init; } = 64;
+
+    /// <summary>The warm-up scenario: load from ready for this long, counted per window; how many runtime variants.</summary>
+    public TimeSpan WarmUpLength { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan WarmUpWindow { get; init; } = TimeSpan.FromSeconds(2.5);
+    public int? WarmUpVariants { get; init; }
+
     public int BatchItems { get; init; } = 100_000;
     public int AuditEvents { get; init; } = 50_000;
     public double KmsBudget { get; init; } = 1000; // AWS KMS's default ECC signing quota per account and region
@@ -19,7 +25,7 @@ public sealed record BenchOptions
     public string Output { get; init; } = Path.Combine("results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
     public IReadOnlyList<string> Scenarios { get; init; } = All;
 
-    public static readonly IReadOnlyList<string> All = ["sync", "kms", "batch", "audit", "rejections"];
+    public static readonly IReadOnlyList<string> All = ["sync", "kms", "batch", "audit", "rejections", "warmup"];
 
     /// <summary>A few seconds of tiny load: proves every scenario still runs and reports, measures nothing.</summary>
     public static BenchOptions Smoke(string output) => new()
@@ -29,6 +35,9 @@ public sealed record BenchOptions
         Measure = TimeSpan.FromMilliseconds(500),
         ClusterWarmUp = TimeSpan.FromMilliseconds(500),
         MaxConcurrency = 2,
+        WarmUpLength = TimeSpan.FromSeconds(2),
+        WarmUpWindow = TimeSpan.FromMilliseconds(500),
+        WarmUpVariants = 1,
         BatchItems = 200,
         AuditEvents = 500,
         KmsBudget = 200,

@@ -33,6 +33,9 @@ public static class BenchmarkRun
                 case "rejections":
                     await RejectionScenario.RunAsync(options, report, footprint);
                     break;
+                case "warmup":
+                    await WarmUpScenario.RunAsync(options, report, footprint);
+                    break;
             }
 
             await report.WriteAsync(options.Output); // what is done so far survives a later scenario's failure
