@@ -24,6 +24,8 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         _pipeline.Settings["EdgeSigner:FailurePolicy:BaseDelayMs"] = "100";
         _pipeline.Settings["EdgeSigner:FailurePolicy:MaxDelayMs"] = "1000";
         _pipeline.Settings["EdgeSigner:FailurePolicy:BreakerResetIntervalMs"] = "1500";
+        // MassTransit's breaker counts in fixed windows from its creation: a long one, so no window ends inside a test.
+        _pipeline.Settings["EdgeSigner:FailurePolicy:BreakerWindowMs"] = "600000";
         _pipeline.Settings["EdgeSigner:FailurePolicy:StatusReportIntervalMs"] = "300";
         await _pipeline.StartAuditSinkAsync();
     }
@@ -44,7 +46,7 @@ public sealed class FailurePolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_throttling_storm_opens_the_breaker_on_the_first_throttle_and_a_probe_closes_it_after_the_interval()
+    public async Task A_throttling_storm_opens_the_breaker_on_the_first_throttle_and_successful_probes_close_it_after_the_interval()
     {
         await StartAsync();
         var edgeCallsBefore = _pipeline.Kms.SignCallsFor(Pipeline.EdgeKmsKeyId);
@@ -62,7 +64,10 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         Assert.Equal("throttled", breaker.GetProperty("last_transition_reason").GetString());
 
         _pipeline.Kms.Recover(Pipeline.EdgeKmsKeyId);
-        await Task.Delay(TimeSpan.FromMilliseconds(1700)); // the reset interval
+        var halfOpen = await BreakerAsync(b => b.GetProperty("state").GetString() == "HALF_OPEN"); // after the reset interval
+        Assert.Equal("reset_interval", halfOpen.GetProperty("last_transition_reason").GetString());
+        // Half-open, MassTransit's breaker lets calls through; the throttle breaker closes on its second success.
+        Assert.Equal("edge-tbs+remote-es256", (await SignAsync()).GetProperty("signing_mode").GetString());
         Assert.Equal("edge-tbs+remote-es256", (await SignAsync()).GetProperty("signing_mode").GetString());
         var closed = await BreakerAsync(b => b.GetProperty("state").GetString() == "CLOSED");
         Assert.Equal("probe_succeeded", closed.GetProperty("last_transition_reason").GetString());
@@ -77,7 +82,7 @@ public sealed class FailurePolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_5xx_burst_is_retried_with_growing_jittered_delays_then_falls_back_and_six_failures_open_the_breaker()
+    public async Task A_5xx_burst_is_retried_with_growing_jittered_delays_then_falls_back_and_the_sixth_call_in_the_window_opens_the_breaker()
     {
         await StartAsync();
         var before = _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Count;
@@ -94,18 +99,19 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         // without a clock in KmsFaultTests.
         var shown = string.Join(", ", gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
         Assert.True(gaps[0] >= 45 && gaps[1] >= 95 && gaps[2] >= 195, $"backoff gaps {shown} ms reach their minimum pauses");
-        var state = await BreakerAsync(_ => true);
-        Assert.Equal("CLOSED", state.GetProperty("state").GetString()); // four failures: not more than five yet
+        // The view is the workers' last report: wait for the one that counts the fourth failure.
+        var state = await BreakerAsync(b => b.GetProperty("failures_in_window").GetInt32() == 4);
+        Assert.Equal("CLOSED", state.GetProperty("state").GetString()); // five calls in the window (one signed, four failed): not more than five
 
         _pipeline.Kms.Inject(Pipeline.EdgeKmsKeyId, Fault.InternalError, count: 10);
         var second = await SignAsync();
         Assert.Equal("central-fallback", second.GetProperty("signing_mode").GetString());
-        Assert.Equal(6, _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Count - before); // the sixth failure opened it
+        Assert.Equal(5, _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Count - before); // the sixth call, five of six failed (≥ 15 %), opened it
         var open = await BreakerAsync(b => b.GetProperty("state").GetString() == "OPEN");
         Assert.Equal("failure_threshold", open.GetProperty("last_transition_reason").GetString());
 
         await SignAsync();
-        Assert.Equal(6, _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Count - before); // open: no edge call
+        Assert.Equal(5, _pipeline.Kms.SignCallsOf(Pipeline.EdgeKmsKeyId).Count - before); // open: no edge call
     }
 
     [Fact]

@@ -7,104 +7,125 @@ using Microsoft.Extensions.Options;
 namespace EdgeSigner.SignWorker.CircuitBreaking;
 
 /// <summary>
-/// This worker's breakers, one per KMS key and region, created on first use. Each transition is logged and
-/// published as <see cref="CircuitBreakerStateChanged"/> (for the audit trail and the operators' view).
+/// This worker's breakers (<see cref="KmsBreaker"/>, MassTransit's filters), one per KMS key and region, created on
+/// first use. Each state change the filters report is logged and published as <see cref="CircuitBreakerStateChanged"/>
+/// (for the audit trail and the operators' view).
 /// </summary>
 public sealed class KmsCircuitBreakers(
     IOptions<FailurePolicyOptions> options, TimeProvider time, IServiceProvider services, ILogger<KmsCircuitBreakers> logger)
 {
-    private readonly ConcurrentDictionary<(string KeyId, string Region), BreakerState> _breakers = new();
+    private readonly ConcurrentDictionary<(string KeyId, string Region), KmsBreaker> _breakers = new();
     private readonly Lock _gate = new();
+
+    private readonly KmsBreakerSettings _settings = new(
+        options.Value.BreakerFailureThreshold,
+        options.Value.BreakerTripThresholdPercent,
+        TimeSpan.FromMilliseconds(options.Value.BreakerWindowMs),
+        TimeSpan.FromMilliseconds(options.Value.BreakerResetIntervalMs));
 
     /// <summary>Names this worker instance in reports and transitions.</summary>
     public string Instance { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    public BreakerRules Rules { get; } = new(
-        options.Value.BreakerFailureThreshold,
-        TimeSpan.FromMilliseconds(options.Value.BreakerWindowMs),
-        TimeSpan.FromMilliseconds(options.Value.BreakerResetIntervalMs));
+    /// <summary>
+    /// Runs <paramref name="work"/> (one backend call) behind the breakers of its key and region, or directly when
+    /// <paramref name="enabled"/> is false (<c>circuit_breaker_enabled</c> off: no breaker at all). False when a
+    /// breaker refused the call.
+    /// </summary>
+    public Task<bool> TrySendAsync(string keyId, string region, bool enabled, Func<Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return enabled ? For(keyId, region).TrySendAsync(work, cancellationToken) : RunAsync(work);
 
-    public bool TryAcquire(string keyId, string region) => Update(keyId, region, (s, now) => s.TryAcquire(now, Rules));
-
-    public void OnSuccess(string keyId, string region) => Update(keyId, region, (s, now) => (true, s.OnSuccess(now)));
-
-    public void OnFailure(string keyId, string region, bool throttled) =>
-        Update(keyId, region, (s, now) => (true, s.OnFailure(now, throttled, Rules)));
-
-    public void OnInconclusive(string keyId, string region) => Update(keyId, region, (s, _) => (true, s.OnInconclusive()));
+        static async Task<bool> RunAsync(Func<Task> work)
+        {
+            await work();
+            return true;
+        }
+    }
 
     /// <summary>Lists a breaker (closed) before its first call, so operators see every edge backend from the start.</summary>
-    public void Track(string keyId, string region) => _breakers.TryAdd((keyId, region), BreakerState.Closed);
+    public void Track(string keyId, string region) => For(keyId, region);
 
     /// <summary>Closes every breaker of this instance (an operator's reset).</summary>
     public void ResetAll()
     {
-        foreach (var (keyId, region) in _breakers.Keys)
+        foreach (var breaker in _breakers.Values)
         {
-            Update(keyId, region, (s, now) => (true, s.State == BreakerStates.Closed && s.FailuresInWindow == 0 ? s : s.Reset(now)));
+            breaker.Reset();
+            Changed(breaker, "operator_reset");
         }
     }
 
-    public IReadOnlyList<BreakerStatus> Snapshot() => _breakers
-        .Select(b => new BreakerStatus
-        {
-            KmsKeyId = b.Key.KeyId,
-            Region = b.Key.Region,
-            State = b.Value.State,
-            FailuresInWindow = b.Value.FailuresInWindow,
-            TotalFailures = b.Value.TotalFailures,
-            LastTransitionAt = b.Value.LastTransitionAt,
-            LastTransitionReason = b.Value.LastTransitionReason,
-        })
-        .OrderBy(b => b.KmsKeyId, StringComparer.Ordinal).ThenBy(b => b.Region, StringComparer.Ordinal)
-        .ToList();
-
-    private bool Update(string keyId, string region, Func<BreakerState, DateTimeOffset, (bool Result, BreakerState Next)> change)
+    /// <summary>Every breaker as its filters report it now; a state change noticed here is reported too.</summary>
+    public IReadOnlyList<BreakerStatus> Snapshot()
     {
-        BreakerState before, after;
-        bool result;
+        foreach (var breaker in _breakers.Values)
+        {
+            Changed(breaker);
+        }
+
+        return _breakers.Values.Select(b => b.Read())
+            .OrderBy(b => b.KmsKeyId, StringComparer.Ordinal).ThenBy(b => b.Region, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private KmsBreaker For(string keyId, string region) =>
+        _breakers.GetOrAdd((keyId, region), k => new KmsBreaker(k.KeyId, k.Region, _settings, b => Changed(b)));
+
+    /// <summary>Compares the filters' state with the one last reported, and reports the transition if it moved.</summary>
+    private void Changed(KmsBreaker breaker, string? reason = null)
+    {
+        CircuitBreakerStateChanged changed;
         lock (_gate)
         {
-            before = _breakers.GetValueOrDefault((keyId, region), BreakerState.Closed);
-            (result, after) = change(before, time.GetUtcNow());
-            _breakers[(keyId, region)] = after;
+            var now = breaker.Read().State;
+            var before = breaker.ReportedState;
+            if (now == before)
+            {
+                return;
+            }
+
+            reason ??= (before, now) switch
+            {
+                (BreakerStates.HalfOpen, BreakerStates.Open) => "probe_failed",
+                (_, BreakerStates.Open) when breaker.LastOpenedBy is KmsCallFailedException { IsThrottle: true } => "throttled",
+                (_, BreakerStates.Open) => "failure_threshold",
+                (_, BreakerStates.HalfOpen) => "reset_interval",
+                _ => "probe_succeeded",
+            };
+            breaker.ReportedState = now;
+            breaker.LastTransitionAt = time.GetUtcNow();
+            breaker.LastTransitionReason = reason;
+            changed = new CircuitBreakerStateChanged
+            {
+                EventId = NewId.NextGuid(),
+                OccurredAt = breaker.LastTransitionAt.Value,
+                WorkerInstance = Instance,
+                KmsKeyId = breaker.KeyId,
+                Region = breaker.Region,
+                From = before,
+                To = now,
+                Reason = reason,
+                FailuresInWindow = (int)Math.Min(int.MaxValue, breaker.FailuresSinceClosed),
+            };
+            if (now == BreakerStates.Closed)
+            {
+                breaker.ClearFailuresSinceClosed();
+            }
         }
 
-        if (after.State != before.State)
-        {
-            Report(keyId, region, before, after);
-        }
-
-        return result;
-    }
-
-    private void Report(string keyId, string region, BreakerState before, BreakerState after)
-    {
-        if (after.State == BreakerStates.Open)
+        if (changed.To == BreakerStates.Open)
         {
             logger.LogError("Circuit breaker for KMS key {KmsKeyId} in {KmsRegion} OPEN ({Reason}): edge requests fall back to central",
-                keyId, region, after.LastTransitionReason);
+                changed.KmsKeyId, changed.Region, changed.Reason);
         }
         else
         {
             logger.LogWarning("Circuit breaker for KMS key {KmsKeyId} in {KmsRegion}: {From} -> {To} ({Reason})",
-                keyId, region, before.State, after.State, after.LastTransitionReason);
+                changed.KmsKeyId, changed.Region, changed.From, changed.To, changed.Reason);
         }
 
-        var changed = new CircuitBreakerStateChanged
-        {
-            EventId = NewId.NextGuid(),
-            OccurredAt = after.LastTransitionAt ?? time.GetUtcNow(),
-            WorkerInstance = Instance,
-            KmsKeyId = keyId,
-            Region = region,
-            From = before.State,
-            To = after.State,
-            Reason = after.LastTransitionReason ?? string.Empty,
-            FailuresInWindow = before.FailuresInWindow,
-        };
-        var bus = services.GetRequiredService<IBus>();
-        _ = PublishAsync(bus, changed);
+        _ = PublishAsync(services.GetRequiredService<IBus>(), changed);
     }
 
     private async Task PublishAsync(IBus bus, CircuitBreakerStateChanged changed)
@@ -112,7 +133,10 @@ public sealed class KmsCircuitBreakers(
         try
         {
             await bus.Publish(changed);
-            await bus.Publish(new CircuitBreakerStatusReported { WorkerInstance = Instance, ReportedAt = time.GetUtcNow(), Breakers = Snapshot() });
+            await bus.Publish(new CircuitBreakerStatusReported
+            {
+                WorkerInstance = Instance, ReportedAt = time.GetUtcNow(), Breakers = _breakers.Values.Select(b => b.Read()).ToList(),
+            });
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

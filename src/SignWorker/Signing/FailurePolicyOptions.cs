@@ -30,14 +30,22 @@ public sealed class FailurePolicyOptions
     [Range(100, 120_000)]
     public int FallbackTimeoutMs { get; set; } = 5000;
 
-    /// <summary>The breaker opens on more than this many failures within the window.</summary>
+    /// <summary>
+    /// MassTransit's <c>ActiveThreshold</c> of the failure breaker: it may open once more than this many calls were
+    /// made within the window (the seed's "more than 5 failures in 60 s"; docs/failure-policy.md says how they differ).
+    /// </summary>
     [Range(1, 10_000)]
     public int BreakerFailureThreshold { get; set; } = 5;
 
+    /// <summary>MassTransit's <c>TripThreshold</c>: the share of those calls, in percent, that must have failed.</summary>
+    [Range(0, 100)]
+    public int BreakerTripThresholdPercent { get; set; } = 15;
+
+    /// <summary>MassTransit's <c>TrackingPeriod</c> of the failure breaker: its counts start again every window.</summary>
     [Range(1000, 3_600_000)]
     public int BreakerWindowMs { get; set; } = 60_000;
 
-    /// <summary>How long an open breaker waits before it lets one probe through.</summary>
+    /// <summary>MassTransit's <c>ResetInterval</c>: how long an open breaker waits before it lets calls through half-open.</summary>
     [Range(100, 3_600_000)]
     public int BreakerResetIntervalMs { get; set; } = 30_000;
 

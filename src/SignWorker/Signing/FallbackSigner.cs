@@ -130,54 +130,66 @@ public sealed class FallbackSigner(
                 return new Attempt(null, tooLate, retries, kmsMs);
             }
 
-            if (useBreaker && !breakers.TryAcquire(backend.KeyId, backend.Region))
-            {
-                return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "circuit_open", "the circuit breaker is open"), retries, kmsMs);
-            }
-
-            // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
-            // synchronous request that cannot wait falls back to central, which has a budget of its own). Every
-            // backend has one, local key files too (region local), so embedded mode shows the same guardrails.
-            if (!await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, job.LowPriority))
-            {
-                ReleaseProbe(backend, useBreaker);
-                return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",
-                    $"no KMS budget left in {backend.Region} before the deadline"), retries, kmsMs);
-            }
-
-            var timeout = Min(callTimeout, deadline - time.GetUtcNow() - reserve);
-            if (timeout < MinimumCallTime)
-            {
-                ReleaseProbe(backend, useBreaker);
-                return new Attempt(null, tooLate, retries, kmsMs);
-            }
-
-            var started = time.GetTimestamp();
-            using var timeoutSource = new CancellationTokenSource(timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+            // The breakers (when the flag has them) come first, so an open one refuses before the call takes budget.
+            byte[]? signature = null;
             KmsFault fault;
             try
             {
-                var der = await backend.SignDigestAsync(job.Digest, linked.Token);
-                kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
-                var rs = EcdsaSignature.DerToRs(der);
-                if (!job.Key.Verify(job.Digest, rs))
+                var passed = await breakers.TrySendAsync(backend.KeyId, backend.Region, useBreaker, async () =>
                 {
-                    throw new InvalidOperationException("The backend returned a signature that does not verify.");
-                }
+                    // The global KMS budget: wait for a token as long as the deadline allows (queued work waits; a
+                    // synchronous request that cannot wait falls back to central, which has a budget of its own). Every
+                    // backend has one, local key files too (region local), so embedded mode shows the same guardrails.
+                    if (!await budget.AcquireAsync(backend.Region, deadline - reserve - MinimumCallTime, cancellationToken, job.LowPriority))
+                    {
+                        throw new KmsCallFailedException(new KmsFault(KmsFaultKind.Throttled, "kms_budget_exhausted",
+                            $"no KMS budget left in {backend.Region} before the deadline"), reachedBackend: false);
+                    }
 
-                if (useBreaker)
+                    var timeout = Min(callTimeout, deadline - time.GetUtcNow() - reserve);
+                    if (timeout < MinimumCallTime)
+                    {
+                        throw new KmsCallFailedException(tooLate, reachedBackend: false);
+                    }
+
+                    var started = time.GetTimestamp();
+                    using var timeoutSource = new CancellationTokenSource(timeout, time);
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+                    try
+                    {
+                        var der = await backend.SignDigestAsync(job.Digest, linked.Token);
+                        var rs = EcdsaSignature.DerToRs(der);
+                        if (!job.Key.Verify(job.Digest, rs))
+                        {
+                            throw new InvalidOperationException("The backend returned a signature that does not verify.");
+                        }
+
+                        signature = rs;
+                    }
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new KmsCallFailedException(KmsFault.Classify(ex, timedOut: timeoutSource.IsCancellationRequested), reachedBackend: true, ex);
+                    }
+                    finally
+                    {
+                        kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
+                    }
+                }, cancellationToken);
+                if (!passed)
                 {
-                    breakers.OnSuccess(backend.KeyId, backend.Region);
+                    return new Attempt(null, new KmsFault(KmsFaultKind.Throttled, "circuit_open", "the circuit breaker is open"), retries, kmsMs);
                 }
 
                 RecordKmsCall(backend, "success");
-                return new Attempt(rs, null, retries, kmsMs);
+                return new Attempt(signature, null, retries, kmsMs);
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            catch (KmsCallFailedException failed) when (!failed.ReachedBackend)
             {
-                kmsMs += time.GetElapsedTime(started).TotalMilliseconds;
-                fault = KmsFault.Classify(ex, timedOut: timeoutSource.IsCancellationRequested);
+                return new Attempt(null, failed.Fault, retries, kmsMs);
+            }
+            catch (KmsCallFailedException failed)
+            {
+                fault = failed.Fault;
             }
 
             RecordKmsCall(backend, fault.Kind switch
@@ -189,18 +201,6 @@ public sealed class FallbackSigner(
 
             logger.LogWarning("KMS {Operation} on {KmsKeyId} in {KmsRegion} failed: {ErrorType} ({Detail}), attempt {Attempt}",
                 "Sign", backend.KeyId, backend.Region, fault.ErrorType, fault.Detail, retries + 1);
-            if (useBreaker)
-            {
-                if (fault.Kind == KmsFaultKind.Configuration)
-                {
-                    breakers.OnInconclusive(backend.KeyId, backend.Region);
-                }
-                else
-                {
-                    breakers.OnFailure(backend.KeyId, backend.Region, throttled: fault.Kind == KmsFaultKind.Throttled);
-                }
-            }
-
             if (fault.Kind != KmsFaultKind.Transient || retries >= maxRetries)
             {
                 return new Attempt(null, fault, retries, kmsMs);
@@ -221,14 +221,6 @@ public sealed class FallbackSigner(
 
     private void RecordKmsCall(ISignerBackend backend, string outcome) =>
         metrics.RecordKmsCall(backend.KeyId, backend.Region, "Sign", outcome, billed: backend is KmsSigner);
-
-    private void ReleaseProbe(ISignerBackend backend, bool useBreaker)
-    {
-        if (useBreaker)
-        {
-            breakers.OnInconclusive(backend.KeyId, backend.Region);
-        }
-    }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -78,18 +78,22 @@ public sealed class FallbackSignerTests : IAsyncLifetime
     [Fact]
     public async Task A_throttle_opens_the_breaker_at_once_so_the_next_request_goes_straight_to_central()
     {
-        var (key, edge, central) = Key([Answer.Throttled], []);
+        var (key, edge, central) = Key([Answer.Sign, Answer.Throttled], []);
 
-        var first = await Signer.SignAsync(Job(key), SigningPath.Edge, edge, EdgeSignerFlags.Defaults, CancellationToken.None);
-        var second = await Signer.SignAsync(Job(key), SigningPath.Edge, edge, EdgeSignerFlags.Defaults, CancellationToken.None);
+        var signed = await Signer.SignAsync(Job(key), SigningPath.Edge, edge, EdgeSignerFlags.Defaults, CancellationToken.None);
+        var throttled = await Signer.SignAsync(Job(key), SigningPath.Edge, edge, EdgeSignerFlags.Defaults, CancellationToken.None);
+        var refused = await Signer.SignAsync(Job(key), SigningPath.Edge, edge, EdgeSignerFlags.Defaults, CancellationToken.None);
 
-        AssertSignedBy(first, central);
-        AssertSignedBy(second, central);
-        Assert.Equal("circuit_open", second.ErrorType);
-        Assert.Equal((1, 2), (edge.Calls, central.Calls));
+        AssertSignedBy(signed, edge);
+        AssertSignedBy(throttled, central);
+        Assert.Equal("kms_throttled", throttled.ErrorType);
+        AssertSignedBy(refused, central);
+        Assert.Equal("circuit_open", refused.ErrorType);
+        Assert.Equal((2, 2), (edge.Calls, central.Calls));
         Assert.Equal(BreakerStates.Open, _services.GetRequiredService<KmsCircuitBreakers>().Snapshot().Single(b => b.KmsKeyId == edge.KeyId).State);
         var harness = _services.GetRequiredService<ITestHarness>();
-        Assert.True(await harness.Published.Any<CircuitBreakerStateChanged>(m => m.Context.Message.KmsKeyId == edge.KeyId && m.Context.Message.To == BreakerStates.Open));
+        Assert.True(await harness.Published.Any<CircuitBreakerStateChanged>(m =>
+            m.Context.Message.KmsKeyId == edge.KeyId && m.Context.Message.To == BreakerStates.Open && m.Context.Message.Reason == "throttled"));
     }
 
     [Fact]
