@@ -46,7 +46,7 @@ public sealed class FailurePolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_throttling_storm_opens_the_breaker_on_the_first_throttle_and_successful_probes_close_it_after_the_interval()
+    public async Task A_throttling_storm_opens_the_breaker_on_the_first_throttle_a_failed_probe_reopens_it_and_successful_probes_close_it()
     {
         await StartAsync();
         var edgeCallsBefore = _pipeline.Kms.SignCallsFor(Pipeline.EdgeKmsKeyId);
@@ -62,6 +62,14 @@ public sealed class FailurePolicyTests : IAsyncLifetime
         Assert.Equal(1, _pipeline.Kms.SignCallsFor(Pipeline.EdgeKmsKeyId) - edgeCallsBefore); // open after the first: no more edge calls
         var breaker = await BreakerAsync(b => b.GetProperty("state").GetString() == "OPEN");
         Assert.Equal("throttled", breaker.GetProperty("last_transition_reason").GetString());
+
+        // Still throttling after the reset interval: the probe fails and the breaker opens again.
+        await BreakerAsync(b => b.GetProperty("state").GetString() == "HALF_OPEN");
+        var edgeCallsHalfOpen = _pipeline.Kms.SignCallsFor(Pipeline.EdgeKmsKeyId);
+        Assert.Equal("central-fallback", (await SignAsync()).GetProperty("signing_mode").GetString());
+        Assert.Equal(1, _pipeline.Kms.SignCallsFor(Pipeline.EdgeKmsKeyId) - edgeCallsHalfOpen); // the probe reached KMS
+        var reopened = await BreakerAsync(b => b.GetProperty("state").GetString() == "OPEN");
+        Assert.Equal("probe_failed", reopened.GetProperty("last_transition_reason").GetString());
 
         _pipeline.Kms.Recover(Pipeline.EdgeKmsKeyId);
         var halfOpen = await BreakerAsync(b => b.GetProperty("state").GetString() == "HALF_OPEN"); // after the reset interval

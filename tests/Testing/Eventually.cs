@@ -18,10 +18,15 @@ public static class Eventually
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Timed out waiting for {what ?? "a condition"}; last value: {value}");
+                throw new TimeoutException($"Timed out waiting for {what ?? "a condition"}; last value: {Describe(value)}");
             }
 
             await Task.Delay(100);
         }
     }
+
+    /// <summary>A value for the failure message: a collection item by item (its type name says nothing).</summary>
+    private static string Describe<T>(T value) => value is System.Collections.IEnumerable items and not string
+        ? "[" + string.Join("; ", items.Cast<object?>().Take(50)) + "]"
+        : value?.ToString() ?? "null";
 }

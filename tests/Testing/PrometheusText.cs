@@ -7,6 +7,10 @@ namespace EdgeSigner.Testing;
 public sealed record PrometheusSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
 {
     public string? this[string label] => Labels.GetValueOrDefault(label);
+
+    /// <summary>The sample as the exposition format writes it, for failure messages.</summary>
+    public override string ToString() =>
+        $"{Name}{{{string.Join(',', Labels.Select(l => $"{l.Key}=\"{l.Value}\""))}}} {Value.ToString(CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>Reads a <c>/metrics</c> page into samples (enough of the format for the series EdgeSigner exports).</summary>
