@@ -14,7 +14,6 @@ public static class DeploymentMode
     public static bool IsDistributed(IConfiguration configuration) =>
         !string.IsNullOrWhiteSpace(configuration.GetConnectionString(RabbitMqConnectionName));
 
-    /// <summary>The Npgsql connection string, or null when the embedded store is used.</summary>
     /// <summary>
     /// <c>ConnectionStrings:Audit</c>, with a connection pool of at most <see cref="DefaultMaxPoolSize"/> per process
     /// unless the string sets <c>Maximum Pool Size</c> itself: Npgsql's default of 100 per pool, times the services
@@ -35,6 +34,20 @@ public static class DeploymentMode
         }
 
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// The RabbitMQ user this process connects as: the user-info of <c>ConnectionStrings:RabbitMq</c>, or
+    /// <c>guest</c> (RabbitMQ's and MassTransit's default) when the URI names none; null in embedded mode.
+    /// </summary>
+    public static string? RabbitMqUser(IConfiguration configuration)
+    {
+        if (configuration.GetConnectionString(RabbitMqConnectionName) is not { Length: > 0 } value || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+
+        return string.IsNullOrEmpty(uri.UserInfo) ? "guest" : Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
     }
 
     /// <summary>Connections per pool unless the connection string says otherwise.</summary>

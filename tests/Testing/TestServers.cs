@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -31,6 +32,29 @@ public static class TestServers
         using var permissions = new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json");
         (await http.PutAsync($"api/permissions/{escaped}/{Uri.EscapeDataString(server.User)}", permissions)).EnsureSuccessStatusCode();
         return new UriBuilder(server.Amqp) { Path = "/" + escaped }.Uri.ToString();
+    }
+
+    /// <summary>
+    /// A RabbitMQ user of its own (a tenant's service), with the given permission patterns on the virtual host of
+    /// <paramref name="amqpUri"/> only; returns the URI that connects as it. Users are server-wide: delete it after.
+    /// </summary>
+    public static async Task<string> CreateRabbitUserAsync(string amqpUri, string user, string password, string configure, string write, string read)
+    {
+        var server = await Rabbit.Value;
+        using var http = ManagementClient(server);
+        var vhost = new Uri(amqpUri).AbsolutePath.TrimStart('/');
+        using var body = JsonContent.Create(new { password, tags = string.Empty });
+        (await http.PutAsync($"api/users/{Uri.EscapeDataString(user)}", body)).EnsureSuccessStatusCode();
+        using var permissions = JsonContent.Create(new { configure, write, read });
+        (await http.PutAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(user)}", permissions)).EnsureSuccessStatusCode();
+        return new UriBuilder(amqpUri) { UserName = Uri.EscapeDataString(user), Password = Uri.EscapeDataString(password) }.Uri.ToString();
+    }
+
+    public static async Task DeleteRabbitUserAsync(string user)
+    {
+        var server = await Rabbit.Value;
+        using var http = ManagementClient(server);
+        await http.DeleteAsync($"api/users/{Uri.EscapeDataString(user)}");
     }
 
     /// <summary>Deletes a virtual host made by <see cref="CreateRabbitVirtualHostAsync"/>, with its queues.</summary>

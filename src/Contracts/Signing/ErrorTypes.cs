@@ -6,6 +6,12 @@ public static class ErrorTypes
     public const string InvalidRequest = "invalid_request";
     public const string Unauthenticated = "unauthenticated";
     public const string TenantDisabled = "tenant_disabled";
+
+    /// <summary>
+    /// A bus request whose sender may not sign as the tenant it names: no validated broker user (<c>user_id</c>), or a
+    /// broker user that is not mapped to that tenant (or the tenant does not exist). Audited as a security event.
+    /// </summary>
+    public const string SenderNotAllowed = "sender_not_allowed";
     public const string NotFound = "not_found";
     public const string IdempotencyConflict = "idempotency_conflict";
     public const string PayloadTooLarge = "payload_too_large";

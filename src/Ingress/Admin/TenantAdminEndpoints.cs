@@ -3,13 +3,14 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Ingress.Data;
 using EdgeSigner.Ingress.Hosting;
 using EdgeSigner.Ingress.Tenants;
+using EdgeSigner.ServiceDefaults;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace EdgeSigner.Ingress.Admin;
 
-/// <summary>Tenants and their API keys, behind the admin token.</summary>
+/// <summary>Tenants, their API keys and their broker users (docs/bus-clients.md), behind the admin token.</summary>
 public static class TenantAdminEndpoints
 {
     public static RouteGroupBuilder MapTenantAdmin(this RouteGroupBuilder admin)
@@ -18,6 +19,9 @@ public static class TenantAdminEndpoints
         tenants.MapPost("/", CreateTenant);
         tenants.MapPost("/{tenantId}/keys", IssueKey);
         tenants.MapDelete("/{tenantId}/keys/{keyId}", RevokeKey);
+        tenants.MapGet("/{tenantId}/broker-users", ListBrokerUsers);
+        tenants.MapPut("/{tenantId}/broker-users/{brokerUser}", MapBrokerUser);
+        tenants.MapDelete("/{tenantId}/broker-users/{brokerUser}", UnmapBrokerUser);
         tenants.MapPost("/{tenantId}/disable", (string tenantId, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct) =>
             SetDisabled(tenantId, true, context, db, changes, ct));
         tenants.MapPost("/{tenantId}/enable", (string tenantId, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct) =>
@@ -101,6 +105,75 @@ public static class TenantAdminEndpoints
         audit.After = Json(new { key.KeyId, key.RevokedAt });
         return TypedResults.NoContent();
     }
+
+    public sealed record BrokerUserView(string BrokerUser, string TenantId, DateTimeOffset CreatedAt);
+
+    public static async Task<Results<Ok<List<BrokerUserView>>, ProblemHttpResult>> ListBrokerUsers(string tenantId, IngressDbContext db, CancellationToken ct)
+    {
+        if (!await db.Tenants.AnyAsync(t => t.TenantId == tenantId, ct))
+        {
+            return Problems.NotFound("No such tenant.");
+        }
+
+        var users = await db.BrokerUsers.AsNoTracking().Where(u => u.TenantId == tenantId).OrderBy(u => u.BrokerUser).ToListAsync(ct);
+        return TypedResults.Ok(users.Select(View).ToList());
+    }
+
+    /// <summary>
+    /// Lets a RabbitMQ user sign as the tenant on the bus. A user serves one tenant: mapping it to a second one is a
+    /// 409 until it is unmapped from the first. Mapping it again to the same tenant changes nothing.
+    /// </summary>
+    public static async Task<Results<Ok<BrokerUserView>, Created<BrokerUserView>, ProblemHttpResult>> MapBrokerUser(
+        string tenantId, string brokerUser, HttpContext context, IngressDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var audit = AdminAuditFeature.For(context);
+        (audit.Action, audit.Target) = ("tenants.broker_users.map", $"{tenantId}/{TextLimits.Truncate(brokerUser, 100)}");
+        if (!IsBrokerUserName(brokerUser))
+        {
+            return Problems.InvalidRequest("A broker user name is 1 to 255 printable characters.");
+        }
+
+        if (!await db.Tenants.AnyAsync(t => t.TenantId == tenantId, ct))
+        {
+            return Problems.NotFound("No such tenant.");
+        }
+
+        var existing = await db.BrokerUsers.FirstOrDefaultAsync(u => u.BrokerUser == brokerUser, ct);
+        if (existing is not null)
+        {
+            return existing.TenantId == tenantId
+                ? TypedResults.Ok(View(existing))
+                : Problems.Create(StatusCodes.Status409Conflict, "broker_user_taken", $"Broker user '{brokerUser}' is mapped to another tenant.");
+        }
+
+        var mapped = new TenantBrokerUser { BrokerUser = brokerUser, TenantId = tenantId, CreatedAt = time.GetUtcNow() };
+        db.BrokerUsers.Add(mapped);
+        await db.SaveChangesAsync(ct);
+        audit.After = Json(View(mapped));
+        return TypedResults.Created($"/admin/tenants/{tenantId}/broker-users/{Uri.EscapeDataString(brokerUser)}", View(mapped));
+    }
+
+    /// <summary>From now on the user's bus requests for the tenant are refused (<c>sender_not_allowed</c>).</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> UnmapBrokerUser(
+        string tenantId, string brokerUser, HttpContext context, IngressDbContext db, CancellationToken ct)
+    {
+        var audit = AdminAuditFeature.For(context);
+        (audit.Action, audit.Target) = ("tenants.broker_users.unmap", $"{tenantId}/{TextLimits.Truncate(brokerUser, 100)}");
+        var mapped = await db.BrokerUsers.FirstOrDefaultAsync(u => u.BrokerUser == brokerUser && u.TenantId == tenantId, ct);
+        if (mapped is null)
+        {
+            return Problems.NotFound("No such broker user for this tenant.");
+        }
+
+        audit.Before = Json(View(mapped));
+        db.BrokerUsers.Remove(mapped);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static bool IsBrokerUserName(string name) => name.Length is > 0 and <= 255 && !name.Any(char.IsControl);
+
+    private static BrokerUserView View(TenantBrokerUser u) => new(u.BrokerUser, u.TenantId, u.CreatedAt);
 
     private static async Task<Results<Ok<TenantView>, ProblemHttpResult>> SetDisabled(
         string tenantId, bool disabled, HttpContext context, IngressDbContext db, AccessChanges changes, CancellationToken ct)

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace EdgeSigner.Ingress.Data;
 
 /// <summary>
-/// The ingress's own state: tenants and their API key hashes, flags, rate buckets, idempotency keys, batches and
+/// The ingress's own state: tenants, their API key hashes and broker users, flags, rate buckets, idempotency keys, batches and
 /// their results, and the public keys the workers announced. Schema <c>ingress</c> in PostgreSQL.
 /// </summary>
 public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options) : DbContext(options)
@@ -17,6 +17,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<TenantApiKey> ApiKeys => Set<TenantApiKey>();
+    public DbSet<TenantBrokerUser> BrokerUsers => Set<TenantBrokerUser>();
     public DbSet<FlagStateRow> FlagState => Set<FlagStateRow>();
     public DbSet<RateBucketRow> RateBuckets => Set<RateBucketRow>();
     public DbSet<IdempotencyKeyRow> IdempotencyKeys => Set<IdempotencyKeyRow>();
@@ -51,6 +52,15 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.Property(x => x.KeyId).HasMaxLength(32);
             e.Property(x => x.KeyHash).HasMaxLength(32);
             e.HasIndex(x => x.KeyHash).IsUnique();
+        });
+        modelBuilder.Entity<TenantBrokerUser>(e =>
+        {
+            e.ToTable("broker_users");
+            e.HasKey(x => x.BrokerUser);
+            e.Property(x => x.BrokerUser).HasMaxLength(255);
+            e.Property(x => x.TenantId).HasMaxLength(63);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(x => x.TenantId);
+            e.HasIndex(x => x.TenantId);
         });
         modelBuilder.Entity<IdempotencyKeyRow>(e =>
         {

@@ -140,6 +140,7 @@ public static class IngressHosting
             bus.AddConsumer<CircuitBreakerStatusConsumer, CircuitBreakerStatusConsumerDefinition>();
             bus.AddConsumer<SigningKeysAnnouncedConsumer, SigningKeysAnnouncedConsumerDefinition>();
             bus.AddConsumer<TenantAccessChangedConsumer, TenantAccessChangedConsumerDefinition>();
+            bus.AddConsumer<AdmitBusRequestConsumer, AdmitBusRequestConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();

@@ -26,3 +26,14 @@ public sealed class TenantApiKey
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
 }
+
+/// <summary>
+/// A RabbitMQ user of a tenant's own service, allowed to sign as that tenant on the bus. One user serves one tenant;
+/// the name is the broker's (it validates each message's <c>user_id</c> against the connection's user).
+/// </summary>
+public sealed class TenantBrokerUser
+{
+    public string BrokerUser { get; set; } = string.Empty;
+    public string TenantId { get; set; } = string.Empty;
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -12,6 +12,7 @@ using EdgeSigner.SignWorker.Results;
 using EdgeSigner.SignWorker.RateLimiting;
 using EdgeSigner.Guardrails.RateLimiting;
 using Npgsql;
+using EdgeSigner.SignWorker.Senders;
 using EdgeSigner.SignWorker.Signing;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -61,6 +62,8 @@ public static class SignWorkerHosting
     public static IServiceCollection AddSignWorkerServices(this IServiceCollection services, string? postgres, string contentRoot)
     {
         services.AddSignerStore(postgres, contentRoot);
+        services.AddOptions<BusIdentityOptions>().BindConfiguration(BusIdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<BusSenders>();
         services.AddScoped<SignPipeline>();
         services.AddScoped<BulkSignPipeline>();
         services.AddSingleton<ClaimedSigner>();
@@ -140,6 +143,7 @@ public static class SignWorkerHosting
         bus.AddConsumer<SignBatchItemConsumer, SignBatchItemConsumerDefinition>();
         bus.AddConsumer<SubmitBatchConsumer, SubmitBatchConsumerDefinition>();
         bus.AddRequestClient<GetBatchState>(GetBatchState.Address); // asked before a batch is split: the ingress owns batches
+        bus.AddRequestClient<AdmitBusRequest>(AdmitBusRequest.Address); // a tenant's own bus request: the ingress owns tenants
         bus.AddConsumer<ResetCircuitBreakersConsumer, ResetCircuitBreakersConsumerDefinition>();
         bus.AddConsumer<AnnounceSigningKeysConsumer, AnnounceSigningKeysConsumerDefinition>();
     }

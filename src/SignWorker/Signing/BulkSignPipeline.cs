@@ -3,6 +3,7 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Results;
+using EdgeSigner.SignWorker.Senders;
 using MassTransit;
 
 namespace EdgeSigner.SignWorker.Signing;
@@ -10,11 +11,12 @@ namespace EdgeSigner.SignWorker.Signing;
 /// <summary>
 /// Batch items, many at a time: one statement claims them all, their KMS calls run together (under the global
 /// budget, at low priority), one statement records every outcome, and the events are published together. Anything
-/// unusual (a redelivery, another worker's claim, a passed deadline, a bad digest or key, a reply address) takes the
+/// unusual (a redelivery, another worker's claim, a passed deadline, a bad digest or key, a reply address, a sender
+/// other than EdgeSigner's own services) takes the
 /// one-by-one <see cref="SignPipeline"/>. (The embedded store runs its "one statement" as one per item.)
 /// </summary>
 public sealed class BulkSignPipeline(
-    SigningKeyRegistry keys, SignResultStore results, KmsCircuitBreakers breakers, ClaimedSigner signer, OutcomeEvents events, SignPipeline oneByOne,
+    SigningKeyRegistry keys, BusSenders senders, SignResultStore results, KmsCircuitBreakers breakers, ClaimedSigner signer, OutcomeEvents events, SignPipeline oneByOne,
     SyncFirst syncFirst, TimeProvider time)
 {
     private sealed record Candidate(ConsumeContext<SignRequested> Item, SigningKey Key, string TbsHash);
@@ -71,7 +73,7 @@ public sealed class BulkSignPipeline(
         foreach (var item in items)
         {
             var check = RequestCheck.Check(item.Message, keys.Find);
-            if (item.ResponseAddress is null && check.CanSign && time.GetUtcNow() < item.Message.Deadline)
+            if (item.ResponseAddress is null && check.CanSign && time.GetUtcNow() < item.Message.Deadline && senders.IsService(item))
             {
                 bulk.Add(new Candidate(item, check.Key!, check.TbsHash));
             }

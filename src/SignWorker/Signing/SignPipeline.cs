@@ -4,19 +4,22 @@ using EdgeSigner.Contracts.Signing;
 using EdgeSigner.SignWorker.CircuitBreaking;
 using EdgeSigner.SignWorker.Keys;
 using EdgeSigner.SignWorker.Results;
+using EdgeSigner.SignWorker.Senders;
 using MassTransit;
 
 namespace EdgeSigner.SignWorker.Signing;
 
 /// <summary>
-/// One <see cref="SignRequested"/>, step by step: check it (<see cref="RequestCheck"/>), claim its request id or
+/// One <see cref="SignRequested"/>, step by step: check it (<see cref="RequestCheck"/>) and its sender
+/// (<see cref="BusSenders"/>: a tenant's own service must be admitted by the ingress's guardrails), claim its request id or
 /// replay its recorded result (<see cref="ClaimOrReplay"/>), refuse it if its deadline passed, sign it
 /// (<see cref="ClaimedSigner"/>, under the failure policy), record the result, answer the requester if any
 /// (<see cref="Answers"/>) and emit its events (<see cref="OutcomeEvents"/>). Every request ends in a signature or a
 /// clear error, recorded before the message is acknowledged; nothing is left to hang.
 /// </summary>
 public sealed class SignPipeline(
-    SigningKeyRegistry keys, SignResultStore results, KmsCircuitBreakers breakers, ClaimedSigner signer, OutcomeEvents events, TimeProvider time)
+    SigningKeyRegistry keys, BusSenders senders, SignResultStore results, KmsCircuitBreakers breakers, ClaimedSigner signer, OutcomeEvents events,
+    TimeProvider time)
 {
     public async Task HandleAsync(ConsumeContext<SignRequested> context, bool batchItem)
     {
@@ -24,6 +27,12 @@ public sealed class SignPipeline(
         var request = context.Message;
         var cpuAtStart = ProcessLoad.CpuTime;
         var check = RequestCheck.Check(request, keys.Find);
+        if (await senders.CheckAsync(context) is { } refused)
+        {
+            await RejectAsync(context, Begin(check.TbsHash, null), refused.ErrorType, refused.Message, record: false);
+            return;
+        }
+
         if (!check.CanSign)
         {
             await RejectAsync(context, Begin(check.TbsHash, null), check.ErrorType!, check.Message!, record: false);

@@ -315,6 +315,32 @@ namespace EdgeSigner.Ingress.Data.Migrations
                     b.ToTable("api_keys", "ingress");
                 });
 
+            modelBuilder.Entity("EdgeSigner.Ingress.Tenants.TenantBrokerUser", b =>
+                {
+                    b.Property<string>("BrokerUser")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("broker_user");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("BrokerUser")
+                        .HasName("pk_broker_users");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_broker_users_tenant_id");
+
+                    b.ToTable("broker_users", "ingress");
+                });
+
             modelBuilder.Entity("EdgeSigner.Ingress.Tenants.TenantApiKey", b =>
                 {
                     b.HasOne("EdgeSigner.Ingress.Tenants.Tenant", null)
@@ -323,6 +349,16 @@ namespace EdgeSigner.Ingress.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_api_keys_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("EdgeSigner.Ingress.Tenants.TenantBrokerUser", b =>
+                {
+                    b.HasOne("EdgeSigner.Ingress.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_broker_users_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("EdgeSigner.Ingress.Tenants.Tenant", b =>
