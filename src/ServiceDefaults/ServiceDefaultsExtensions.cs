@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using EdgeSigner.Client;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -98,21 +99,9 @@ public static class ServiceDefaultsExtensions
 
             // Every message says who sent it: RabbitMQ refuses a user_id that is not the connection's own user, so a
             // worker can tell EdgeSigner's services from a tenant's (docs/bus-clients.md).
-            var user = DeploymentMode.RabbitMqUser(configuration)!;
-            cfg.ConfigureSend(send => send.UseSendExecute(sent => SetUserId(sent, user)));
-            cfg.ConfigurePublish(publish => publish.UseExecute(published => SetUserId(published, user)));
+            cfg.UseBrokerIdentity(DeploymentMode.RabbitMqUser(configuration)!);
             cfg.ConfigureEndpoints(context);
         });
-    }
-
-    /// <summary>Sets the AMQP <c>user_id</c> property of a message sent over RabbitMQ (the broker validates it).</summary>
-    public static void SetUserId(SendContext context, string user)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
-        {
-            rabbit.BasicProperties.UserId = user;
-        }
     }
 
     /// <summary><c>/healthz</c> (the process is alive) and <c>/readyz</c> (every check tagged ready passes).</summary>

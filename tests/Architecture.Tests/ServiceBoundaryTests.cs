@@ -18,6 +18,7 @@ public sealed partial class ServiceBoundaryTests
     private static readonly Assembly Contracts = typeof(EdgeSigner.Contracts.Signing.SignRequested).Assembly;
     private static readonly Assembly Defaults = typeof(EdgeSigner.ServiceDefaults.ServiceProgram).Assembly;
     private static readonly Assembly Guardrails = typeof(EdgeSigner.Guardrails.RateLimiting.TokenBucket).Assembly;
+    private static readonly Assembly Client = typeof(EdgeSigner.Client.EdgeSignerClient).Assembly;
 
     [Fact]
     public void The_ingress_uses_nothing_of_the_worker_or_the_sink_but_their_hosting_extensions()
@@ -50,6 +51,14 @@ public sealed partial class ServiceBoundaryTests
         AssertHolds(Types.InAssembly(Guardrails).ShouldNot()
             .HaveDependencyOnAny("EdgeSigner.Ingress", "EdgeSigner.SignWorker", "EdgeSigner.AuditSink", "EdgeSigner.ServiceDefaults").GetResult(),
             "the guardrails depend on a service or on the hosting plumbing");
+    }
+
+    [Fact]
+    public void The_client_a_tenant_references_holds_nothing_of_edgesigners_services()
+    {
+        AssertHolds(Types.InAssembly(Client).ShouldNot()
+            .HaveDependencyOnAny("EdgeSigner.Ingress", "EdgeSigner.SignWorker", "EdgeSigner.AuditSink", "EdgeSigner.ServiceDefaults",
+                "EdgeSigner.Guardrails", "Microsoft.EntityFrameworkCore", "Npgsql").GetResult(), "the client depends on a service or its plumbing");
     }
 
     [Theory]

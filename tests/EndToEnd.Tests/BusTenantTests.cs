@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using EdgeSigner.Client;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Contracts.Tbs;
 using EdgeSigner.Testing;
@@ -145,6 +146,27 @@ public sealed class BusTenantTests : IAsyncLifetime
         Rejected(await SignAsync(bus, "initech", ToBeSigned.Build(SignatureFormats.Raw, Pipeline.Kid, Payload)), ErrorTypes.SenderNotAllowed);
     }
 
+    [Fact]
+    public async Task The_client_sample_of_the_docs_is_the_compiled_one_signs_and_its_JWS_verifies_and_a_refusal_is_an_exception()
+    {
+        var page = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "docs", "bus-clients.md"));
+        Assert.Contains("```csharp\n" + BusClientSample.Text() + "\n```", page.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
+        await Pipeline.CreateTenantAsync(_admin, "acme");
+        var user = await BrokerUserAsync("acme-client");
+        await MapAsync("acme", user.Name);
+        var ingress = new Uri(_pipeline.Ingress!.Url);
+        var rabbit = new UriBuilder(_pipeline.RabbitMq) { UserName = string.Empty, Password = string.Empty }.Uri;
+
+        var jws = await BusClientSample.SignAsync(rabbit, user.Name, "secret-" + _suffix, ingress, "acme", Pipeline.Kid, Payload);
+        var key = (await Jwks.FetchAsync(_pipeline.Ingress.Http))[Pipeline.Kid];
+        Assert.Equal(Payload, Jose.JWT.DecodeBytes(jws, key));
+
+        var refused = await Assert.ThrowsAsync<EdgeSigner.Client.EdgeSignerException>(() =>
+            BusClientSample.SignAsync(rabbit, user.Name, "secret-" + _suffix, ingress, "globex", Pipeline.Kid, Payload));
+        Assert.Equal(ErrorTypes.SenderNotAllowed, refused.ErrorType);
+    }
+
     private sealed record BrokerUser(string Name, string AmqpUri);
 
     /// <summary>
@@ -179,13 +201,7 @@ public sealed class BusTenantTests : IAsyncLifetime
             });
             if (setUserId)
             {
-                cfg.ConfigureSend(send => send.UseSendExecute(context =>
-                {
-                    if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
-                    {
-                        rabbit.BasicProperties.UserId = user.Name;
-                    }
-                }));
+                cfg.UseBrokerIdentity(user.Name);
             }
         });
         await bus.StartAsync();

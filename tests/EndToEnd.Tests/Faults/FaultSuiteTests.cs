@@ -1,3 +1,4 @@
+using EdgeSigner.Client;
 using System.Diagnostics;
 using System.Net;
 using EdgeSigner.Contracts.Signing;
@@ -170,11 +171,15 @@ public sealed class FaultSuiteTests(Xunit.Abstractions.ITestOutputHelper output)
         await using var rig = await FaultRig.StartAsync();
         var uri = new Uri(rig.Pipeline.RabbitMq);
         var user = uri.UserInfo.Split(':', 2);
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(uri, h =>
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            h.Username(Uri.UnescapeDataString(user[0]));
-            h.Password(Uri.UnescapeDataString(user[1]));
-        }));
+            cfg.Host(uri, h =>
+            {
+                h.Username(Uri.UnescapeDataString(user[0]));
+                h.Password(Uri.UnescapeDataString(user[1]));
+            });
+            cfg.UseBrokerIdentity(Uri.UnescapeDataString(user[0])); // the services' own user: past the sender check, into the store
+        });
         await bus.StartAsync();
         try
         {
