@@ -11,14 +11,15 @@ namespace EdgeSigner.Ingress.Flags;
 /// </summary>
 public sealed class RouteGuard(FlagsState state) : IEndpointFilter, IHealthCheck
 {
+    public const string RemovedMessage = "The signing route is removed (break-glass level 3).";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         if (state.Current.RouteRemoved)
         {
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable,
-                "The signing route is removed (break-glass level 3).");
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, ErrorTypes.ServiceUnavailable, RemovedMessage);
         }
 
         return await next(context);
@@ -26,6 +27,6 @@ public sealed class RouteGuard(FlagsState state) : IEndpointFilter, IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(state.Current.RouteRemoved
-            ? HealthCheckResult.Unhealthy("The signing route is removed (break-glass level 3).")
+            ? HealthCheckResult.Unhealthy(RemovedMessage)
             : HealthCheckResult.Healthy());
 }

@@ -31,10 +31,13 @@ public sealed class RateLimitFilter(TenantRateLimiter limiter, IOptions<RateLimi
         if (!decision.Allowed)
         {
             headers.RetryAfter = Math.Max(1, Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return Problems.Create(StatusCodes.Status429TooManyRequests, ErrorTypes.RateLimited,
-                $"Tenant {tenantId} is over its limit of {rate.ToString(CultureInfo.InvariantCulture)} requests per second (burst {burst}).");
+            return Problems.Create(StatusCodes.Status429TooManyRequests, ErrorTypes.RateLimited, OverLimitMessage(tenantId, rate, burst));
         }
 
         return await next(context);
     }
+
+    /// <summary>What a tenant over its limit is told, over HTTP and on the bus.</summary>
+    public static string OverLimitMessage(string tenantId, double rate, int burst) =>
+        $"Tenant {tenantId} is over its limit of {rate.ToString(CultureInfo.InvariantCulture)} requests per second (burst {burst}).";
 }

@@ -1,6 +1,7 @@
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Guardrails.Flags;
 using EdgeSigner.Ingress.Data;
+using EdgeSigner.Ingress.Flags;
 using EdgeSigner.Ingress.RateLimiting;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -51,23 +52,24 @@ public sealed class AdmitBusRequestConsumer(IngressDbContext db, FlagsState flag
         var snapshot = flags.Current;
         if (snapshot.RouteRemoved)
         {
-            return (ErrorTypes.ServiceUnavailable, "The signing route is removed (break-glass level 3).");
+            return (ErrorTypes.ServiceUnavailable, RouteGuard.RemovedMessage);
         }
 
         var maxPayload = snapshot.EffectiveFor(request.TenantId).MaxPayloadSize;
-        if (request.PayloadSize < 0 || request.PayloadSize > maxPayload)
+        if (request.PayloadSize < 0)
         {
-            return request.PayloadSize < 0
-                ? (ErrorTypes.InvalidRequest, "payload_size must not be negative.")
-                : (ErrorTypes.PayloadTooLarge, $"The payload is {request.PayloadSize} bytes; the limit is {maxPayload}.");
+            return (ErrorTypes.InvalidRequest, "payload_size must not be negative.");
+        }
+
+        if (request.PayloadSize > maxPayload)
+        {
+            return (ErrorTypes.PayloadTooLarge, $"The payload is {request.PayloadSize} bytes; the limit is {maxPayload}.");
         }
 
         var rate = tenant.RatePerSecond ?? limits.Value.DefaultRatePerSecond;
         var burst = tenant.Burst ?? limits.Value.DefaultBurst;
         var decision = await limiter.TakeAsync(request.TenantId, rate, burst, cancellationToken);
-        return decision.Allowed
-            ? null
-            : (ErrorTypes.RateLimited, $"Tenant {request.TenantId} is over its limit of {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} requests per second (burst {burst}).");
+        return decision.Allowed ? null : (ErrorTypes.RateLimited, RateLimitFilter.OverLimitMessage(request.TenantId, rate, burst));
     }
 }
 
