@@ -10,14 +10,19 @@ namespace EdgeSigner.Client;
 /// base64 of the 64-byte r||s signature (as <c>/v1/sign</c> answers).</param>
 public sealed record SignedResult(Guid RequestId, string TenantId, string Kid, string Format, string SigningMode, byte[] Signature, string Result);
 
+/// <summary>One item of a batch: the tenant's id for it (unique in the batch), its payload and format.</summary>
+public sealed record BatchItem(string Id, ReadOnlyMemory<byte> Payload, string Format = SignatureFormats.Jws, bool Detached = false);
+
 /// <summary>
 /// Signs as one tenant over the bus: builds the to-be-signed bytes exactly as the ingress does, sends their digest
-/// (<see cref="SignRequested"/>) to the sign queue with MassTransit's request client, and verifies the signature
-/// against the published keys before returning it. A refusal is an <see cref="EdgeSignerException"/> with the
-/// contract's error type. The bus must connect as a broker user mapped to the tenant and carry its identity
+/// (<see cref="SignRequested"/>) to the user's sign exchange (<see cref="TenantBusNames.SignAddress"/>) with
+/// MassTransit's request client, and verifies the signature against the published keys before returning it; or
+/// submits a batch of them (<see cref="SubmitBatchAsync"/>) whose results arrive on a queue of the user's own. A
+/// refusal is an <see cref="EdgeSignerException"/> with the contract's error type. The bus must connect as
+/// <paramref name="brokerUser"/>, a broker user mapped to the tenant, and carry its identity
 /// (<see cref="BrokerIdentity.UseBrokerIdentity"/>).
 /// </summary>
-public sealed class EdgeSignerClient(IBus bus, PublishedKeys keys, string tenantId, string kid)
+public sealed class EdgeSignerClient(IBus bus, PublishedKeys keys, string brokerUser, string tenantId, string kid)
 {
     /// <summary>How long a request may take unless the caller says otherwise: the HTTP API's default deadline.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
@@ -33,7 +38,7 @@ public sealed class EdgeSignerClient(IBus bus, PublishedKeys keys, string tenant
         var id = requestId ?? NewId.NextGuid();
         var wait = timeout ?? DefaultTimeout;
         var now = DateTimeOffset.UtcNow;
-        var client = bus.CreateRequestClient<SignRequested>(SignQueues.SignRequestedAddress, RequestTimeout.After(ms: (int)wait.TotalMilliseconds));
+        var client = bus.CreateRequestClient<SignRequested>(TenantBusNames.SignAddress(brokerUser), RequestTimeout.After(ms: (int)wait.TotalMilliseconds));
         Response<SignCompleted, SignRejected> response;
         try
         {
@@ -61,14 +66,82 @@ public sealed class EdgeSignerClient(IBus bus, PublishedKeys keys, string tenant
 
         response.Is(out Response<SignCompleted>? completed);
         var signed = completed!.Message;
-        var key = await keys.FindAsync(signed.Kid, cancellationToken);
-        if (key is null || signed.TbsHash != tbs.DigestHex || !key.VerifyData(tbs.Bytes, signed.Signature, HashAlgorithmName.SHA256))
+        return await VerifiedAsync(id, signed.Kid, signed.TbsHash, signed.Signature, signed.SigningMode, tbs, cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="items"/> as one batch and returns once EdgeSigner accepted it (every item checked, the
+    /// batch durably queued). Each item's result (<see cref="BatchItemEnded"/>, to check with <see cref="VerifyAsync"/>)
+    /// and then <see cref="BatchCompleted"/> arrive on <paramref name="resultsQueue"/>, by default
+    /// <see cref="TenantBusNames.ResultsQueue"/> (<see cref="BatchResults.ConnectBatchResultsAsync"/> receives them), and wait
+    /// there while the service is down. Submitting again with the same <paramref name="batchId"/> (after a timeout, say)
+    /// signs nothing twice.
+    /// </summary>
+    public async Task<BusBatchAccepted> SubmitBatchAsync(IReadOnlyList<BatchItem> items, Guid? batchId = null, string? resultsQueue = null,
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var id = batchId ?? NewId.NextGuid();
+        var wait = timeout ?? DefaultTimeout;
+        var client = bus.CreateRequestClient<SubmitBusBatch>(TenantBusNames.BatchesAddress(brokerUser), RequestTimeout.After(ms: (int)wait.TotalMilliseconds));
+        var submit = new SubmitBusBatch
         {
-            throw new EdgeSignerException(EdgeSignerException.SignatureInvalid,
-                key is null ? $"No published key '{signed.Kid}'." : "The signature does not verify against the published key.", id);
+            BatchId = id,
+            TenantId = tenantId,
+            ResultsQueue = resultsQueue ?? TenantBusNames.ResultsQueue(brokerUser),
+            Items = items.Select(item =>
+            {
+                var tbs = ToBeSigned.Build(item.Format, kid, item.Payload.Span, item.Detached);
+                // The item's request id is derived from the batch's and the item's: a resent batch names the same requests.
+                var requestId = new Guid(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{id:N}/{item.Id}")).AsSpan(0, 16));
+                return new BusBatchItem { RequestId = requestId, ItemId = item.Id, Kid = tbs.Kid, Format = tbs.Format, TbsDigest = tbs.Digest, PayloadSize = item.Payload.Length };
+            }).ToList(),
+        };
+        Response<BusBatchAccepted, BusRequestRefused> response;
+        try
+        {
+            response = await client.GetResponse<BusBatchAccepted, BusRequestRefused>(submit, cancellationToken);
+        }
+        catch (RequestTimeoutException ex)
+        {
+            throw new EdgeSignerException(EdgeSignerException.NoAnswer, $"No answer within {wait.TotalSeconds} s; submit again with the same batch id.", id, ex);
         }
 
-        return new SignedResult(id, signed.TenantId, signed.Kid, tbs.Format, signed.SigningMode, signed.Signature,
-            tbs.Assemble(signed.Signature) ?? Convert.ToBase64String(signed.Signature));
+        if (response.Is(out Response<BusRequestRefused>? refused))
+        {
+            throw new EdgeSignerException(refused.Message.ErrorType, refused.Message.Message, id);
+        }
+
+        response.Is(out Response<BusBatchAccepted>? accepted);
+        return accepted!.Message;
+    }
+
+    /// <summary>
+    /// A batch item's result checked against its payload and the published key, as <see cref="SignAsync"/> returns it;
+    /// a failed item is an <see cref="EdgeSignerException"/> with its error type.
+    /// </summary>
+    public async Task<SignedResult> VerifyAsync(BatchItemEnded result, ReadOnlyMemory<byte> payload, bool detached = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Signature is not { } signature)
+        {
+            throw new EdgeSignerException(result.ErrorType ?? "internal_error", $"Item '{result.ItemId}' of batch {result.BatchId} was not signed.", result.RequestId);
+        }
+
+        var tbs = ToBeSigned.Build(result.Format, result.Kid, payload.Span, detached);
+        return await VerifiedAsync(result.RequestId, result.Kid, result.TbsHash, signature, result.SigningMode ?? string.Empty, tbs, cancellationToken);
+    }
+
+    private async Task<SignedResult> VerifiedAsync(Guid requestId, string signedKid, string tbsHash, byte[] signature, string signingMode, ToBeSigned tbs,
+        CancellationToken cancellationToken)
+    {
+        var key = await keys.FindAsync(signedKid, cancellationToken);
+        if (key is null || tbsHash != tbs.DigestHex || !key.VerifyData(tbs.Bytes, signature, HashAlgorithmName.SHA256))
+        {
+            throw new EdgeSignerException(EdgeSignerException.SignatureInvalid,
+                key is null ? $"No published key '{signedKid}'." : "The signature does not verify against the published key and payload.", requestId);
+        }
+
+        return new SignedResult(requestId, tenantId, signedKid, tbs.Format, signingMode, signature, tbs.Assemble(signature) ?? Convert.ToBase64String(signature));
     }
 }

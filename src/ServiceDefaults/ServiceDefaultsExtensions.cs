@@ -99,7 +99,7 @@ public static class ServiceDefaultsExtensions
 
             // Every message says who sent it: RabbitMQ refuses a user_id that is not the connection's own user, so a
             // worker can tell EdgeSigner's services from a tenant's (docs/bus-clients.md).
-            cfg.UseBrokerIdentity(DeploymentMode.RabbitMqUser(configuration)!);
+            cfg.UseBrokerIdentity(DeploymentMode.RabbitMqUser(configuration)!, ownNames: false);
             cfg.ConfigureEndpoints(context);
         });
     }

@@ -50,6 +50,21 @@ public static class TestServers
         return new UriBuilder(amqpUri) { UserName = Uri.EscapeDataString(user), Password = Uri.EscapeDataString(password) }.Uri.ToString();
     }
 
+    /// <summary>
+    /// What an operator does for a tenant's broker user (docs/bus-clients.md): a durable fanout exchange, bound to one
+    /// of EdgeSigner's queues, which the user may write to.
+    /// </summary>
+    public static async Task BindRabbitExchangeAsync(string amqpUri, string exchange, string queue)
+    {
+        var server = await Rabbit.Value;
+        using var http = ManagementClient(server);
+        var vhost = new Uri(amqpUri).AbsolutePath.TrimStart('/');
+        using var declare = JsonContent.Create(new { type = "fanout", durable = true, auto_delete = false });
+        (await http.PutAsync($"api/exchanges/{vhost}/{Uri.EscapeDataString(exchange)}", declare)).EnsureSuccessStatusCode();
+        using var bind = JsonContent.Create(new { routing_key = string.Empty });
+        (await http.PostAsync($"api/bindings/{vhost}/e/{Uri.EscapeDataString(exchange)}/q/{Uri.EscapeDataString(queue)}", bind)).EnsureSuccessStatusCode();
+    }
+
     public static async Task DeleteRabbitUserAsync(string user)
     {
         var server = await Rabbit.Value;

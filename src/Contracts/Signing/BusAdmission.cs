@@ -26,10 +26,32 @@ public sealed record BusRequestAdmitted
     public required Guid RequestId { get; init; }
 }
 
-/// <summary>Why a bus request may not be signed; <see cref="ErrorType"/> is one of <see cref="ErrorTypes"/>.</summary>
+/// <summary>
+/// Why a bus request (or, answering a <see cref="SubmitBusBatch"/>, a batch: then <see cref="RequestId"/> is the batch
+/// id) may not be signed; <see cref="ErrorType"/> is one of <see cref="ErrorTypes"/>.
+/// </summary>
 public sealed record BusRequestRefused
 {
     public required Guid RequestId { get; init; }
     public required string ErrorType { get; init; }
     public required string Message { get; init; }
+}
+
+/// <summary>The audit-trail event of a bus message refused for its sender: recorded by whichever service refused it.</summary>
+public static class BusSenderRefusal
+{
+    public const string Action = "security.bus_sender_refused";
+
+    public static Admin.AdminActionRecorded Event(Guid eventId, DateTimeOffset at, string? brokerUser, string tenantId, Guid requestId) => new()
+    {
+        EventId = eventId,
+        OccurredAt = at,
+        Actor = brokerUser is null ? "anonymous" : $"broker:{brokerUser}",
+        SourceAddress = string.Empty,
+        Action = Action,
+        Target = tenantId.Length <= 200 ? tenantId : tenantId[..200],
+        Outcome = "denied",
+        StatusCode = 403,
+        After = System.Text.Json.JsonSerializer.Serialize(new { request_id = requestId, broker_user = brokerUser }),
+    };
 }

@@ -5,31 +5,43 @@ namespace EdgeSigner.Ingress.Batches;
 
 /// <summary>
 /// Keeps the results the workers report for batch items, many at a time, and announces each batch that ended
-/// (<see cref="BatchCompleted"/>). The message is acknowledged after the results are committed; a redelivery keeps
-/// nothing twice.
+/// (<see cref="BatchCompleted"/>); a bus batch's results, and then its <see cref="BatchCompleted"/>, also go to the
+/// results queue it named (<see cref="BatchStore.DeliverAsync"/>). The message is acknowledged after the results are
+/// committed and sent; a redelivery keeps and sends nothing twice.
 /// </summary>
 public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItemEndedConsumer> logger) : IConsumer<Batch<BatchItemsEnded>>
 {
     public async Task Consume(ConsumeContext<Batch<BatchItemsEnded>> context)
     {
-        var touched = await batches.RecordAsync(context.Message.SelectMany(m => m.Message.Items).ToList(), context.CancellationToken);
+        var ended = context.Message.SelectMany(m => m.Message.Items).ToList();
+        var touched = await batches.RecordAsync(ended, context.CancellationToken);
         if (touched.Count == 0)
         {
             return;
         }
 
+        await batches.DeliverAsync(ended, (queue, result) => SendAsync(context, queue, result), context.CancellationToken);
         var completed = await batches.CompleteAsync(touched, context.CancellationToken);
         if (completed.Count == 0)
         {
             return;
         }
 
-        await Task.WhenAll(completed.Select(c => context.Publish(c, context.CancellationToken)));
-        await batches.MarkAnnouncedAsync(completed.Select(c => c.BatchId), context.CancellationToken);
-        foreach (var c in completed)
+        await Task.WhenAll(completed.Where(c => c.ResultsQueue is not null).Select(c => SendAsync(context, c.ResultsQueue!, c.Event)));
+        await Task.WhenAll(completed.Select(c => context.Publish(c.Event, context.CancellationToken)));
+        await batches.MarkAnnouncedAsync(completed.Select(c => c.Event.BatchId), context.CancellationToken);
+        foreach (var (c, _) in completed)
         {
             logger.LogInformation("Batch {BatchId} completed: {Succeeded} signed, {Failed} failed", c.BatchId, c.Succeeded, c.Failed);
         }
+    }
+
+    /// <summary>To a bus batch's results queue (durable: it keeps the results while the tenant's service is down).</summary>
+    private static async Task SendAsync<T>(ConsumeContext context, string queue, T message)
+        where T : class
+    {
+        var endpoint = await context.GetSendEndpoint(new Uri($"queue:{queue}"));
+        await endpoint.Send(message, context.CancellationToken);
     }
 }
 

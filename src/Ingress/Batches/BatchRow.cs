@@ -1,6 +1,9 @@
 namespace EdgeSigner.Ingress.Batches;
 
-/// <summary>A batch submitted over HTTP (<c>ingress.batches</c>): the ingress is its one owner, start to end.</summary>
+/// <summary>
+/// A batch submitted over HTTP or by a tenant's service on the bus (<c>ingress.batches</c>): the ingress is its one
+/// owner, start to end.
+/// </summary>
 public sealed class BatchRow
 {
     public Guid BatchId { get; set; }
@@ -18,6 +21,12 @@ public sealed class BatchRow
 
     /// <summary>Whether <c>BatchCompleted</c> went out (it is published again after a crash between the two).</summary>
     public bool CompletionPublished { get; set; }
+
+    /// <summary>A bus batch's results queue (the sender's own), where each result and then <c>BatchCompleted</c> are sent; null for HTTP.</summary>
+    public string? ResultsQueue { get; set; }
+
+    /// <summary>A bus batch's results sent to <see cref="ResultsQueue"/> so far; the batch is announced once all are.</summary>
+    public int Delivered { get; set; }
 }
 
 /// <summary>An ended item of a batch (<c>ingress.batch_items</c>), from the workers' <c>BatchItemsEnded</c>.</summary>
@@ -34,6 +43,9 @@ public sealed class BatchItemRow
     public byte[]? Signature { get; set; }
     public string? ErrorType { get; set; }
     public DateTimeOffset CompletedAt { get; set; }
+
+    /// <summary>For a bus batch: the delivery that sent this result to the batch's results queue (claimed, sent, committed as one).</summary>
+    public Guid? DeliveredBy { get; set; }
 }
 
 public static class BatchStates

@@ -7,7 +7,8 @@ namespace EdgeSigner.Ingress.Batches;
 /// <summary>
 /// Batches and their results (<c>ingress.batches</c>, <c>ingress.batch_items</c>), written by the ingress alone: a
 /// batch is recorded before it is sent, accepted once the broker confirmed it, and counted as the workers report
-/// each item's end (once per item, by its key, whatever the redeliveries).
+/// each item's end (once per item, by its key, whatever the redeliveries); a bus batch's results are also sent, each
+/// once, to the results queue of the tenant's service.
 /// </summary>
 public sealed class BatchStore(IngressDbContext db, TimeProvider time)
 {
@@ -80,25 +81,69 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
     }
 
     /// <summary>
-    /// Marks the batches whose every item ended as completed, and returns the <see cref="BatchCompleted"/> of each
-    /// completed batch not yet announced (so a crash between the two announces it again rather than never).
+    /// Sends the results in <paramref name="ended"/> that belong to bus batches and were not sent yet to their batch's
+    /// results queue: claimed, sent (each confirmed by the broker) and counted in one transaction, so two ingresses
+    /// handling copies of the same results send each once, and a failure sends them again on the retry. Only a crash
+    /// between the broker's confirms and the commit sends one twice (its batch id and item index tell the copy).
     /// </summary>
-    public async Task<IReadOnlyList<BatchCompleted>> CompleteAsync(IReadOnlyCollection<Guid> batchIds, CancellationToken cancellationToken)
+    public async Task DeliverAsync(IReadOnlyList<BatchItemEnded> ended, Func<string, BatchItemEnded, Task> send, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        ArgumentNullException.ThrowIfNull(send);
+        var batchIds = ended.Select(e => e.BatchId).Distinct().ToList();
+        var queues = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.ResultsQueue != null)
+            .ToDictionaryAsync(b => b.BatchId, b => b.ResultsQueue!, cancellationToken);
+        if (queues.Count == 0)
+        {
+            return;
+        }
+
+        var delivery = Guid.NewGuid();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        foreach (var (batchId, _) in queues)
+        {
+            var indexes = ended.Where(e => e.BatchId == batchId).Select(e => e.ItemIndex).Distinct().ToList();
+            await db.BatchItems.Where(i => i.BatchId == batchId && indexes.Contains(i.ItemIndex) && i.DeliveredBy == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.DeliveredBy, delivery), cancellationToken);
+        }
+
+        var claimed = await db.BatchItems.AsNoTracking().Where(i => i.DeliveredBy == delivery).ToListAsync(cancellationToken);
+        await Task.WhenAll(claimed.Select(r => send(queues[r.BatchId], new BatchItemEnded
+        {
+            BatchId = r.BatchId, ItemIndex = r.ItemIndex, ItemId = r.ItemId, RequestId = r.RequestId, Kid = r.Kid, Format = r.Format,
+            SigningMode = r.SigningMode, TbsHash = r.TbsHash, Signature = r.Signature, ErrorType = r.ErrorType, CompletedAt = r.CompletedAt,
+        })));
+        foreach (var batch in claimed.GroupBy(r => r.BatchId))
+        {
+            var count = batch.Count();
+            await db.Batches.Where(b => b.BatchId == batch.Key).ExecuteUpdateAsync(s => s.SetProperty(b => b.Delivered, b => b.Delivered + count), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Marks the batches whose every item ended (and, for a bus batch, whose every result was sent to its results
+    /// queue) as completed, and returns the <see cref="BatchCompleted"/> of each completed batch not yet announced,
+    /// with its results queue (so a crash between the two announces it again rather than never).
+    /// </summary>
+    public async Task<IReadOnlyList<(BatchCompleted Event, string? ResultsQueue)>> CompleteAsync(IReadOnlyCollection<Guid> batchIds, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await db.Batches.Where(b => batchIds.Contains(b.BatchId) && b.CompletedAt == null && b.Ended >= b.ItemCount)
+        await db.Batches.Where(b => batchIds.Contains(b.BatchId) && b.CompletedAt == null && b.Ended >= b.ItemCount
+                && (b.ResultsQueue == null || b.Delivered >= b.ItemCount))
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.CompletedAt, now), cancellationToken);
         var done = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.CompletedAt != null && !b.CompletionPublished)
             .ToListAsync(cancellationToken);
-        var events = new List<BatchCompleted>();
+        var events = new List<(BatchCompleted, string?)>();
         foreach (var batch in done)
         {
             var (succeeded, failed) = await CountAsync(batch.BatchId, cancellationToken);
-            events.Add(new BatchCompleted
+            events.Add((new BatchCompleted
             {
                 BatchId = batch.BatchId, TenantId = batch.TenantId, ItemCount = batch.ItemCount, Succeeded = succeeded, Failed = failed,
                 CompletedAt = batch.CompletedAt!.Value,
-            });
+            }, batch.ResultsQueue));
         }
 
         return events;

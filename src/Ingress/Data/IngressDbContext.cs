@@ -90,6 +90,7 @@ public sealed class IngressDbContext(DbContextOptions<IngressDbContext> options)
             e.HasKey(x => x.BatchId);
             e.Property(x => x.TenantId).HasMaxLength(63);
             e.Property(x => x.State).HasMaxLength(16);
+            e.Property(x => x.ResultsQueue).HasMaxLength(255);
             e.HasIndex(x => x.CreatedAt);
         });
         modelBuilder.Entity<BatchItemRow>(e =>

@@ -96,6 +96,7 @@ public static class IngressHosting
         services.AddHostedService<SigningKeysRequest>();
         services.AddScoped<IdempotencyKeys>();
         services.AddScoped<BatchStore>();
+        services.AddScoped<BusTenantGate>();
         services.AddHostedService<IngressPruner>();
         services.AddHealthChecks().AddCheck<RouteGuard>("route", tags: [ServiceDefaultsExtensions.ReadyTag])
             .AddCheck<PublishedKeys>("signing-keys", tags: [ServiceDefaultsExtensions.ReadyTag]);
@@ -141,6 +142,7 @@ public static class IngressHosting
             bus.AddConsumer<SigningKeysAnnouncedConsumer, SigningKeysAnnouncedConsumerDefinition>();
             bus.AddConsumer<TenantAccessChangedConsumer, TenantAccessChangedConsumerDefinition>();
             bus.AddConsumer<AdmitBusRequestConsumer, AdmitBusRequestConsumerDefinition>();
+            bus.AddConsumer<SubmitBusBatchConsumer, SubmitBusBatchConsumerDefinition>();
             if (embedded)
             {
                 bus.AddSignWorkerConsumers();

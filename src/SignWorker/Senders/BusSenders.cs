@@ -1,4 +1,4 @@
-using EdgeSigner.Contracts.Admin;
+using EdgeSigner.Client;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.ServiceDefaults;
 using MassTransit;
@@ -20,8 +20,6 @@ public sealed record SenderRefusal(string ErrorType, string Message);
 /// </summary>
 public sealed class BusSenders
 {
-    public const string RefusedAction = "security.bus_sender_refused";
-
     private static readonly SenderRefusal NoSender = new(ErrorTypes.SenderNotAllowed,
         "The request carries no validated sender: set the AMQP user_id property to your broker user (docs/bus-clients.md).");
 
@@ -47,12 +45,6 @@ public sealed class BusSenders
         _logger = logger;
     }
 
-    /// <summary>The validated broker user that sent the message; null on the in-memory bus or when it carries none.</summary>
-    public static string? SenderOf(ConsumeContext context) =>
-        context?.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) == true && rabbit.Properties.IsUserIdPresent()
-            ? rabbit.Properties.UserId
-            : null;
-
     /// <summary>Sent by one of EdgeSigner's own services (or over the in-memory bus, where nothing else can send)?</summary>
     public bool IsService(ConsumeContext context)
     {
@@ -62,7 +54,7 @@ public sealed class BusSenders
             return true;
         }
 
-        return SenderOf(context) is { } user && _serviceUsers.Contains(user);
+        return BrokerIdentity.SenderOf(context) is { } user && _serviceUsers.Contains(user);
     }
 
     /// <summary>Null when the request may be signed for its sender; otherwise why not (already audited when it is a security matter).</summary>
@@ -75,7 +67,7 @@ public sealed class BusSenders
         }
 
         var request = context.Message;
-        var user = SenderOf(context);
+        var user = BrokerIdentity.SenderOf(context);
         var refusal = user is null ? NoSender : await AdmitAsync(context, user);
         if (refusal is null)
         {
@@ -86,18 +78,7 @@ public sealed class BusSenders
         {
             _logger.LogWarning("Refused bus request {RequestId}: broker user {BrokerUser} may not sign as tenant {TenantId}",
                 request.RequestId, user ?? "(none)", request.TenantId);
-            await context.Publish(new AdminActionRecorded
-            {
-                EventId = NewId.NextGuid(),
-                OccurredAt = _time.GetUtcNow(),
-                Actor = user is null ? "anonymous" : $"broker:{user}",
-                SourceAddress = string.Empty,
-                Action = RefusedAction,
-                Target = TextLimits.Truncate(request.TenantId, 200),
-                Outcome = "denied",
-                StatusCode = 403,
-                After = System.Text.Json.JsonSerializer.Serialize(new { request_id = request.RequestId, broker_user = user }),
-            });
+            await context.Publish(BusSenderRefusal.Event(NewId.NextGuid(), _time.GetUtcNow(), user, request.TenantId, request.RequestId));
         }
 
         return refusal;

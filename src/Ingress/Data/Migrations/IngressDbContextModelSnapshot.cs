@@ -37,6 +37,10 @@ namespace EdgeSigner.Ingress.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
 
+                    b.Property<Guid?>("DeliveredBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivered_by");
+
                     b.Property<string>("ErrorType")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -104,6 +108,10 @@ namespace EdgeSigner.Ingress.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<int>("Delivered")
+                        .HasColumnType("integer")
+                        .HasColumnName("delivered");
+
                     b.Property<int>("Ended")
                         .HasColumnType("integer")
                         .HasColumnName("ended");
@@ -111,6 +119,11 @@ namespace EdgeSigner.Ingress.Data.Migrations
                     b.Property<int>("ItemCount")
                         .HasColumnType("integer")
                         .HasColumnName("item_count");
+
+                    b.Property<string>("ResultsQueue")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("results_queue");
 
                     b.Property<string>("State")
                         .IsRequired()
