@@ -43,7 +43,7 @@ public sealed class BulkSignPipeline(
                 // Some items failed before their KMS call (the broker went away while publishing their attempt):
                 // keep what the others signed, free the rest for the retry, then let the retry policy see the failure.
                 var done = signing.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
-                await RecordAsync(done, context.CancellationToken);
+                await RecordAsync(done);
                 await results.ReleaseClaimsAsync(claimed.Except(done.Select(d => d.Item.Message.RequestId)).ToList(), breakers.Instance,
                     context.CancellationToken);
                 throw;
@@ -55,7 +55,7 @@ public sealed class BulkSignPipeline(
             }
 
             var signed = signing.Select(t => t.Result).ToList();
-            await RecordAsync(signed, context.CancellationToken);
+            await RecordAsync(signed);
             await events.EndedAsync(context, signed);
         }
 
@@ -86,6 +86,10 @@ public sealed class BulkSignPipeline(
         return (bulk, single);
     }
 
-    private Task<HashSet<Guid>> RecordAsync(IReadOnlyList<(ConsumeContext<SignRequested> Item, SignedRequest Result)> signed, CancellationToken cancellationToken) =>
-        results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Result.Log, s.Result.Outcome.SignatureRs)).ToList(), cancellationToken);
+    /// <summary>
+    /// Signatures KMS made are recorded whatever becomes of the messages (not with their cancellation token: the broker
+    /// gone, a cancelled record would have the redelivery sign at KMS again).
+    /// </summary>
+    private Task<HashSet<Guid>> RecordAsync(IReadOnlyList<(ConsumeContext<SignRequested> Item, SignedRequest Result)> signed) =>
+        results.CompleteManyAsync(signed.Select(s => new SignResultStore.Outcome(s.Result.Log, s.Result.Outcome.SignatureRs)).ToList(), CancellationToken.None);
 }

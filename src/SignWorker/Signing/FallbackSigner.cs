@@ -154,10 +154,12 @@ public sealed class FallbackSigner(
 
                     var started = time.GetTimestamp();
                     using var timeoutSource = new CancellationTokenSource(timeout, time);
-                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
                     try
                     {
-                        var der = await backend.SignDigestAsync(job.Digest, linked.Token);
+                        // Bounded by its timeout alone: a call that reached KMS is seen through and its signature
+                        // recorded, even if the message is cancelled meanwhile (the broker went away), or its
+                        // redelivery would sign at KMS a second time.
+                        var der = await backend.SignDigestAsync(job.Digest, timeoutSource.Token);
                         var rs = EcdsaSignature.DerToRs(der);
                         if (!job.Key.Verify(job.Digest, rs))
                         {

@@ -78,7 +78,9 @@ public sealed class SignPipeline(
             return;
         }
 
-        await results.CompleteAsync(new SignResultStore.Outcome(signed.Log, signed.Outcome.SignatureRs), context.CancellationToken);
+        // A signature KMS made is recorded even if the message was cancelled meanwhile (the broker went away): else its
+        // redelivery would find no result and sign at KMS again.
+        await results.CompleteAsync(new SignResultStore.Outcome(signed.Log, signed.Outcome.SignatureRs), CancellationToken.None);
         if (context.ResponseAddress is not null)
         {
             await context.RespondAsync(Answers.Completed(request, key.Kid, signed.Outcome, signed.Log));
