@@ -90,10 +90,26 @@ public sealed class MeasurementTests
             }
         });
 
-        Assert.True(levels.Count < 7, $"swept {levels.Count} levels: {string.Join(", ", levels.Select(l => $"{l.Concurrency}:{l.PerSecond:F0}/s"))}");
+        // What the figures are depends on the machine's load (other test projects run beside this one); what the
+        // sweep does with them does not: it doubled the concurrency, counted each level right, and stopped at the
+        // first saturated level or at the maximum.
+        var swept = string.Join(", ", levels.Select(l => $"{l.Concurrency}:{l.PerSecond:F0}/s"));
         Assert.Equal(Enumerable.Range(0, levels.Count).Select(i => 1 << i), levels.Select(l => l.Concurrency));
         Assert.All(levels, l => Assert.Equal(l.Latency.Count / 0.6, l.PerSecond, 1));
+        Assert.All(Enumerable.Range(1, levels.Count - 1), n => Assert.False(ClosedLoop.Saturated(levels.Take(n).ToList()), $"swept past saturation: {swept}"));
+        Assert.True(ClosedLoop.Saturated(levels) || levels[^1].Concurrency == 64, $"stopped before saturation: {swept}");
         Assert.InRange(ClosedLoop.Saturation(levels).Concurrency, 2, 64);
+    }
+
+    [Theory]
+    [InlineData(new[] { 10.0, 90, 94, 93 }, true)] // two levels in a row under 5 % growth
+    [InlineData(new[] { 10.0, 90, 53, 73 }, false)] // 73 is more than 5 % over 53: still growing
+    [InlineData(new[] { 10.0, 50, 100 }, false)]
+    [InlineData(new[] { 100.0, 100 }, false)] // fewer than three levels: not yet
+    public void Saturation_is_two_levels_in_a_row_without_5_percent_growth(double[] perSecond, bool saturated)
+    {
+        var levels = perSecond.Select((p, i) => new LoadResult(1 << i, p, new LatencyHistogram(), 0)).ToList();
+        Assert.Equal(saturated, ClosedLoop.Saturated(levels));
     }
 
     [Fact]

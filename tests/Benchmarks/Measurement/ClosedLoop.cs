@@ -71,9 +71,9 @@ public static class ClosedLoop
         {
             var level = await RunAsync(concurrency, warmUp, measure, operation);
             levels.Add(level);
-            if (levels.Count >= 3 && level.PerSecond < levels[^2].PerSecond * 1.05 && levels[^2].PerSecond < levels[^3].PerSecond * 1.05)
+            if (Saturated(levels))
             {
-                break; // two levels in a row without growth: saturated
+                break;
             }
         }
 
@@ -81,6 +81,13 @@ public static class ClosedLoop
     }
 
     /// <summary>The level with the highest throughput.</summary>
+    /// <summary>Two levels in a row without 5 % growth: the sweep has found the ceiling.</summary>
+    public static bool Saturated(IReadOnlyList<LoadResult> levels)
+    {
+        ArgumentNullException.ThrowIfNull(levels);
+        return levels.Count >= 3 && levels[^1].PerSecond < levels[^2].PerSecond * 1.05 && levels[^2].PerSecond < levels[^3].PerSecond * 1.05;
+    }
+
     public static LoadResult Saturation(IReadOnlyList<LoadResult> levels) => levels.MaxBy(l => l.PerSecond)!;
 
     /// <summary>The level whose throughput is nearest half of saturation's.</summary>
