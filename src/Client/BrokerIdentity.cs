@@ -18,7 +18,7 @@ public static class BrokerIdentity
         ArgumentException.ThrowIfNullOrWhiteSpace(brokerUser);
         if (ownNames)
         {
-            configurator.OverrideDefaultBusEndpointQueueName($"{TenantBusNames.Prefix(brokerUser)}bus-{NewId.NextGuid():N}");
+            configurator.OverrideDefaultBusEndpointQueueName(TenantBusNames.ReplyQueue(brokerUser));
         }
 
         configurator.ConfigureSend(send => send.UseSendExecute(context => Set(context, brokerUser)));

@@ -336,7 +336,7 @@ public sealed class BusTenantTests : IAsyncLifetime
             }
             else
             {
-                cfg.OverrideDefaultBusEndpointQueueName($"{TenantBusNames.Prefix(user.Name)}bus-{NewId.NextGuid():N}"); // its permissions allow no other
+                cfg.OverrideDefaultBusEndpointQueueName(TenantBusNames.ReplyQueue(user.Name)); // its permissions allow no other
             }
         });
         await bus.StartAsync();

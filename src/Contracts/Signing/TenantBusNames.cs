@@ -8,6 +8,10 @@ namespace EdgeSigner.Contracts.Signing;
 /// </summary>
 public static class TenantBusNames
 {
+    /// <summary>Why a message without a validated broker user (AMQP <c>user_id</c>) is refused as <c>sender_not_allowed</c>.</summary>
+    public const string NoSenderDetail =
+        "The message carries no validated sender: set the AMQP user_id property to your broker user (docs/bus-clients.md).";
+
     /// <summary>The prefix of every name the user may declare, write or read: <c>&lt;user&gt;.</c></summary>
     public static string Prefix(string brokerUser) => brokerUser + ".";
 
@@ -19,6 +23,9 @@ public static class TenantBusNames
 
     /// <summary>The durable queue the results of the user's batches are sent to unless a batch names another of its own.</summary>
     public static string ResultsQueue(string brokerUser) => Prefix(brokerUser) + "batch-results";
+
+    /// <summary>A new name for the temporary queue a tenant's bus instance receives its replies on; its permissions allow no other.</summary>
+    public static string ReplyQueue(string brokerUser) => Prefix(brokerUser) + "bus-" + Guid.NewGuid().ToString("N");
 
     public static Uri SignAddress(string brokerUser) => new($"exchange:{SignExchange(brokerUser)}");
 

@@ -20,8 +20,8 @@ public sealed class BatchItemEndedConsumer(BatchStore batches, ILogger<BatchItem
             return;
         }
 
-        await batches.DeliverAsync(ended, (queue, result) => SendAsync(context, queue, result), context.CancellationToken);
-        var completed = await batches.CompleteAsync(touched, context.CancellationToken);
+        await batches.DeliverAsync(ended, touched, (queue, result) => SendAsync(context, queue, result), context.CancellationToken);
+        var completed = await batches.CompleteAsync(touched.Keys.ToList(), context.CancellationToken);
         if (completed.Count == 0)
         {
             return;

@@ -48,16 +48,18 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
             .OrderBy(i => i.ItemIndex).Take(limit + 1).ToListAsync(cancellationToken);
 
     /// <summary>
-    /// Keeps the items not kept yet and counts them in their batches, in one transaction; returns the batches touched.
-    /// Items of an unknown batch (sent straight to the bus) or of an abandoned one are not kept.
+    /// Keeps the items not kept yet and counts them in their batches, in one transaction; returns the batches touched,
+    /// each with its results queue (null for an HTTP batch). Items of an unknown batch (sent straight to the bus) or of
+    /// an abandoned one are not kept.
     /// </summary>
-    public async Task<IReadOnlyCollection<Guid>> RecordAsync(IReadOnlyList<BatchItemEnded> ended, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Guid, string?>> RecordAsync(IReadOnlyList<BatchItemEnded> ended, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ended);
         var batchIds = ended.Select(e => e.BatchId).Distinct().ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var open = await db.Batches.Where(b => batchIds.Contains(b.BatchId) && b.State != BatchStates.Abandoned)
-            .Select(b => b.BatchId).ToListAsync(cancellationToken);
+        var touched = await db.Batches.Where(b => batchIds.Contains(b.BatchId) && b.State != BatchStates.Abandoned)
+            .ToDictionaryAsync(b => b.BatchId, b => b.ResultsQueue, cancellationToken);
+        var open = touched.Keys.ToList();
         var indexes = ended.Select(e => e.ItemIndex).Distinct().ToList();
         var kept = await db.BatchItems.Where(i => open.Contains(i.BatchId) && indexes.Contains(i.ItemIndex))
             .Select(i => new { i.BatchId, i.ItemIndex }).ToListAsync(cancellationToken);
@@ -77,22 +79,23 @@ public sealed class BatchStore(IngressDbContext db, TimeProvider time)
 
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        return open;
+        return touched;
     }
 
     /// <summary>
-    /// Sends the results in <paramref name="ended"/> that belong to bus batches and were not sent yet to their batch's
+    /// Sends the results in <paramref name="ended"/> that belong to bus batches (of <paramref name="touched"/>, what
+    /// <see cref="RecordAsync"/> returned) and were not sent yet to their batch's
     /// results queue: claimed, sent (each confirmed by the broker) and counted in one transaction, so two ingresses
     /// handling copies of the same results send each once, and a failure sends them again on the retry. Only a crash
     /// between the broker's confirms and the commit sends one twice (its batch id and item index tell the copy).
     /// </summary>
-    public async Task DeliverAsync(IReadOnlyList<BatchItemEnded> ended, Func<string, BatchItemEnded, Task> send, CancellationToken cancellationToken)
+    public async Task DeliverAsync(IReadOnlyList<BatchItemEnded> ended, IReadOnlyDictionary<Guid, string?> touched, Func<string, BatchItemEnded, Task> send,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ended);
+        ArgumentNullException.ThrowIfNull(touched);
         ArgumentNullException.ThrowIfNull(send);
-        var batchIds = ended.Select(e => e.BatchId).Distinct().ToList();
-        var queues = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.ResultsQueue != null)
-            .ToDictionaryAsync(b => b.BatchId, b => b.ResultsQueue!, cancellationToken);
+        var queues = touched.Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!);
         if (queues.Count == 0)
         {
             return;

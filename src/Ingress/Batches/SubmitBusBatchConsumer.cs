@@ -91,7 +91,7 @@ public sealed class SubmitBusBatchConsumer(
         var message = context.Message;
         if (sender is null)
         {
-            return new(ErrorTypes.SenderNotAllowed, "The batch carries no validated sender: set the AMQP user_id property to your broker user (docs/bus-clients.md).");
+            return new(ErrorTypes.SenderNotAllowed, TenantBusNames.NoSenderDetail);
         }
 
         var (tenant, refusal) = await gate.AdmitSenderAsync(sender, message.TenantId ?? string.Empty, context.CancellationToken);

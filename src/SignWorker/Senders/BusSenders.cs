@@ -20,8 +20,7 @@ public sealed record SenderRefusal(string ErrorType, string Message);
 /// </summary>
 public sealed class BusSenders
 {
-    private static readonly SenderRefusal NoSender = new(ErrorTypes.SenderNotAllowed,
-        "The request carries no validated sender: set the AMQP user_id property to your broker user (docs/bus-clients.md).");
+    private static readonly SenderRefusal NoSender = new(ErrorTypes.SenderNotAllowed, TenantBusNames.NoSenderDetail);
 
     private readonly HashSet<string> _serviceUsers;
     private readonly IRequestClient<AdmitBusRequest> _admission;
