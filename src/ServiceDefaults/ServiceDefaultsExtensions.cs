@@ -67,7 +67,8 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Selects the transport: RabbitMQ from <c>ConnectionStrings:RabbitMq</c> (an amqp:// URI, credentials in its
-    /// user-info part), else the in-memory transport of embedded mode. Endpoints come from the consumer definitions.
+    /// user-info part; a cluster's nodes in <see cref="RabbitMqCluster"/>), else the
+    /// in-memory transport of embedded mode. Endpoints come from the consumer definitions.
     /// </summary>
     public static void UsingEdgeSignerTransport(this IBusRegistrationConfigurator bus, IConfiguration configuration)
     {
@@ -83,10 +84,22 @@ public static class ServiceDefaultsExtensions
             throw new InvalidSettingException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
         }
 
+        var nodes = RabbitMqCluster.Nodes(configuration);
         bus.UsingRabbitMq((context, cfg) =>
         {
             cfg.Host(uri, host =>
             {
+                if (nodes.Count > 0)
+                {
+                    host.UseCluster(cluster =>
+                    {
+                        foreach (var node in nodes)
+                        {
+                            cluster.Node(node);
+                        }
+                    });
+                }
+
                 if (!string.IsNullOrEmpty(uri.UserInfo))
                 {
                     var parts = uri.UserInfo.Split(':', 2);

@@ -50,6 +50,7 @@ public sealed partial class StartupConfigurationTests(StartupConfigurationTests.
         { "SignWorker", "", "distributed-without-keys", "EdgeSigner:Signing:Keys" },
         { "SignWorker", "EdgeSigner:Signing:Keys:0:Edge:KmsKeyId=", "distributed", "EdgeSigner:Signing:Keys:0:Edge:KmsKeyId" },
         { "SignWorker", "EdgeSigner:FailurePolicy:MaxRetries=-1", "distributed", "EdgeSigner:FailurePolicy:MaxRetries" },
+        { "SignWorker", "EdgeSigner:RabbitMq:ClusterNodes=rabbit-1:5672,rabbit 2:99999", "distributed", "EdgeSigner:RabbitMq:ClusterNodes" },
         { "AuditSink", "", "embedded", "ConnectionStrings:Audit" },
         { "AuditSink", "EdgeSigner:Retention:RequestLogDays=0", "distributed", "EdgeSigner:Retention:RequestLogDays" },
         { "AuditSink", "EdgeSigner:KmsBudget:DefaultRatePerSecond=0", "distributed", "EdgeSigner:KmsBudget:DefaultRatePerSecond" },

@@ -12,7 +12,6 @@ public sealed class LocalPostgres : IAsyncDisposable
 {
     private readonly string _bin;
     private readonly string _dataDir;
-
     private LocalPostgres(string bin, string dataDir, int port)
     {
         _bin = bin;
@@ -26,6 +25,29 @@ public sealed class LocalPostgres : IAsyncDisposable
     {
         Host = "127.0.0.1", Port = Port, Username = "postgres", Database = "edgesigner", Timeout = 3, Pooling = true,
     }.ConnectionString;
+
+    /// <summary>A streaming standby of this primary (<c>pg_basebackup -R</c>), running, read-only until promoted.</summary>
+    public async Task<LocalPostgres> StartStandbyAsync()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("edgesigner-pg-standby-").FullName;
+        var standby = new LocalPostgres(_bin, dataDir, LocalProcesses.FreePort());
+        await RunAsync("chown", "postgres:postgres", dataDir, asPostgres: false);
+        await RunAsync(Path.Combine(_bin, "pg_basebackup"), "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-U", "postgres", "-D", dataDir, "-R", "-X", "stream", "--no-sync");
+        await standby.StartServerAsync();
+        return standby;
+    }
+
+    /// <summary>Makes this standby the primary (<c>pg_ctl promote</c>), waiting until it accepts writes.</summary>
+    public Task PromoteAsync() => RunAsync(Path.Combine(_bin, "pg_ctl"), "-D", _dataDir, "-w", "promote");
+
+    /// <summary><c>kill -9</c> of the postmaster and every backend: the server ends as in a crash, mid-transaction.</summary>
+    public void Kill()
+    {
+        var pid = int.Parse(File.ReadLines(Path.Combine(_dataDir, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        LocalProcesses.Kill9(pid);
+        NpgsqlConnection.ClearAllPools();
+    }
 
     public static async Task<LocalPostgres> StartAsync()
     {
@@ -93,6 +115,10 @@ public sealed class LocalPostgres : IAsyncDisposable
         try
         {
             await StopServerAsync();
+        }
+        catch (InvalidOperationException) when (File.Exists(Path.Combine(_dataDir, "postmaster.pid")))
+        {
+            Kill(); // would not stop, or was killed and left its pid file
         }
         catch (InvalidOperationException)
         {

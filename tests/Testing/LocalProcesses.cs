@@ -7,6 +7,21 @@ namespace EdgeSigner.Testing;
 /// <summary>What the fixtures that run servers of their own share: a free loopback port, and running a command to its end.</summary>
 public static class LocalProcesses
 {
+    /// <summary>Sends SIGKILL to <paramref name="pid"/>: the process gets no chance to say goodbye.</summary>
+    public static void Kill9(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+        catch (ArgumentException)
+        {
+            // already gone
+        }
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -14,8 +29,8 @@ public static class LocalProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Runs <paramref name="start"/> to its end; a non-zero exit is an exception carrying what it printed.</summary>
-    public static async Task RunAsync(ProcessStartInfo start)
+    /// <summary>Runs <paramref name="start"/> to its end and returns its output; a non-zero exit is an exception carrying what it printed.</summary>
+    public static async Task<string> RunAsync(ProcessStartInfo start)
     {
         ArgumentNullException.ThrowIfNull(start);
         start.RedirectStandardOutput = true;
@@ -28,5 +43,7 @@ public static class LocalProcesses
         {
             throw new InvalidOperationException($"{start.FileName} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}): {await error}{await output}");
         }
+
+        return await output;
     }
 }

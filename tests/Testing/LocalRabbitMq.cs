@@ -24,7 +24,11 @@ public sealed class LocalRabbitMq : IAsyncDisposable
     /// <summary>The guest user's amqp:// URI (guest may connect from loopback).</summary>
     public string AmqpUri => $"amqp://guest:guest@127.0.0.1:{Port}/";
 
-    public static async Task<LocalRabbitMq> StartAsync()
+    /// <summary>The node's Erlang name (<c>name@localhost</c>), as <c>rabbitmqctl -n</c> and <c>join_cluster</c> take it.</summary>
+    public string NodeName => _node;
+
+    /// <summary>Starts a node of its own; nodes meant to form a cluster share <paramref name="cookie"/>.</summary>
+    public static async Task<LocalRabbitMq> StartAsync(string? cookie = null)
     {
         if (!File.Exists(Path.Combine(Bin, "rabbitmq-server")))
         {
@@ -35,30 +39,50 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         var home = Directory.CreateTempSubdirectory("edgesigner-rabbit-").FullName;
         await File.WriteAllTextAsync(Path.Combine(home, "enabled_plugins"), "[].");
         // The node's own Erlang cookie, written before the server or the CLI could each make up a different one.
-        var cookie = Path.Combine(home, ".erlang.cookie");
-        await File.WriteAllTextAsync(cookie, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        var cookieFile = Path.Combine(home, ".erlang.cookie");
+        await File.WriteAllTextAsync(cookieFile, cookie ?? NewCookie());
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(cookie, UnixFileMode.UserRead);
+            File.SetUnixFileMode(cookieFile, UnixFileMode.UserRead);
         }
+
         var broker = new LocalRabbitMq(home, $"edgesigner-{Guid.NewGuid().ToString("N")[..8]}@localhost", LocalProcesses.FreePort());
-        var start = broker.Command("rabbitmq-server", "-detached");
-        start.Environment["RABBITMQ_NODE_PORT"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["RABBITMQ_DIST_PORT"] = LocalProcesses.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["RABBITMQ_MNESIA_BASE"] = Path.Combine(home, "mnesia");
-        start.Environment["RABBITMQ_LOG_BASE"] = Path.Combine(home, "log");
-        start.Environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(home, "enabled_plugins");
-        start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(home, "none");
-        start.Environment["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(home, "none-advanced.config");
-        start.Environment["RABBITMQ_PID_FILE"] = Path.Combine(home, "pid");
+        broker._distPort = LocalProcesses.FreePort();
+        await broker.StartNodeAsync();
+        return broker;
+    }
+
+    public static string NewCookie() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    private int _distPort;
+
+    /// <summary>Starts the node's Erlang VM (again, after <see cref="Kill"/>: with its data, so it rejoins its cluster) and waits for the broker.</summary>
+    public async Task StartNodeAsync()
+    {
+        var start = Command("rabbitmq-server", "-detached");
+        start.Environment["RABBITMQ_NODE_PORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["RABBITMQ_DIST_PORT"] = _distPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["RABBITMQ_MNESIA_BASE"] = Path.Combine(_home, "mnesia");
+        start.Environment["RABBITMQ_LOG_BASE"] = Path.Combine(_home, "log");
+        start.Environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_home, "enabled_plugins");
+        start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(_home, "none");
+        start.Environment["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(_home, "none-advanced.config");
+        start.Environment["RABBITMQ_PID_FILE"] = PidFile;
         await LocalProcesses.RunAsync(start);
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        await AwaitStartupAsync();
+    }
+
+    private string PidFile => Path.Combine(_home, "pid");
+
+    private async Task AwaitStartupAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
             try
             {
-                await broker.CtlAsync("await_startup", "--timeout", "90");
-                return broker;
+                await CtlAsync("await_startup", "--timeout", "120");
+                return;
             }
             catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
             {
@@ -67,12 +91,33 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         }
     }
 
+    /// <summary><c>kill -9</c> of the node's Erlang VM: its connections drop without a close, its queues' replicas go with it.</summary>
+    public void Kill()
+    {
+        var pid = int.Parse(File.ReadAllText(PidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        LocalProcesses.Kill9(pid);
+        File.Delete(PidFile);
+    }
+
+    /// <summary>Joins this (fresh) node to <paramref name="seed"/>'s cluster (<c>rabbitmqctl join_cluster</c>).</summary>
+    public async Task JoinAsync(LocalRabbitMq seed)
+    {
+        ArgumentNullException.ThrowIfNull(seed);
+        await CtlAsync("stop_app");
+        await CtlAsync("join_cluster", seed.NodeName);
+        await CtlAsync("start_app");
+        await AwaitStartupAsync();
+    }
+
+    /// <summary>What <c>rabbitmqctl</c> prints for <paramref name="arguments"/>, asked of this node.</summary>
+    public Task<string> QueryAsync(params string[] arguments) => LocalProcesses.RunAsync(Command("rabbitmqctl", ["-n", _node, "-q", .. arguments]));
+
     /// <summary>Stops the broker (its listener closes, every connection drops); the node stays, ready to start again.</summary>
     public Task StopBrokerAsync() => CtlAsync("stop_app");
 
     public Task StartBrokerAsync() => CtlAsync("start_app");
 
-    private Task CtlAsync(params string[] arguments) => LocalProcesses.RunAsync(Command("rabbitmqctl", ["-n", _node, .. arguments]));
+    private Task<string> CtlAsync(params string[] arguments) => LocalProcesses.RunAsync(Command("rabbitmqctl", ["-n", _node, .. arguments]));
 
     private ProcessStartInfo Command(string program, params string[] arguments)
     {
@@ -92,6 +137,10 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         try
         {
             await CtlAsync("stop");
+        }
+        catch (InvalidOperationException) when (File.Exists(PidFile))
+        {
+            Kill(); // a node that would not stop
         }
         catch (InvalidOperationException)
         {

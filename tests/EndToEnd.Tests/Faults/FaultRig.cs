@@ -53,11 +53,19 @@ public sealed class FaultRig : IAsyncDisposable
 
     public static TimeSpan Outage(int shortSeconds, int longSeconds) => TimeSpan.FromSeconds(LongForm ? longSeconds : shortSeconds);
 
-    /// <summary>Starts sink, <paramref name="workers"/> workers and the ingress; optionally on a broker or database of the test's own.</summary>
-    public static async Task<FaultRig> StartAsync(
-        int workers = 1, string? rabbitMq = null, string? postgres = null, [System.Runtime.CompilerServices.CallerFilePath] string createdBy = "")
+    /// <summary>
+    /// Starts sink, <paramref name="workers"/> workers and the ingress; optionally on a broker or database of the
+    /// test's own, with <paramref name="settings"/> beside the pipeline's.
+    /// </summary>
+    public static async Task<FaultRig> StartAsync(int workers = 1, string? rabbitMq = null, string? postgres = null,
+        IReadOnlyDictionary<string, string>? settings = null, [System.Runtime.CompilerServices.CallerFilePath] string createdBy = "")
     {
         var pipeline = await Pipeline.CreateAsync(createdBy);
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            pipeline.Settings[name] = value;
+        }
+
         if (rabbitMq is not null)
         {
             pipeline.Settings["ConnectionStrings:RabbitMq"] = rabbitMq;
@@ -319,6 +327,42 @@ public sealed class FaultRig : IAsyncDisposable
         }
         while (cursor is not null);
         return items;
+    }
+
+    /// <summary>
+    /// Writes the scenario's line (and, in the long form, appends it to results/reliability.md), then asserts what
+    /// every scenario must show: something signed, nothing lost, nothing signed twice, every audit row once.
+    /// </summary>
+    public static void Check(FaultReport report, Xunit.Abstractions.ITestOutputHelper output, bool allowNoAnswer = false, bool allowExtraKms = false)
+    {
+        output.WriteLine(FaultReport.Header);
+        output.WriteLine(report.Line);
+        if (FaultRig.LongForm)
+        {
+            Directory.CreateDirectory("results");
+            File.AppendAllText(Path.Combine("results", "reliability.md"), report.Line + Environment.NewLine);
+        }
+
+        Assert.True(report.Completed > 0, "nothing was signed");
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0L, report.SignedTwice);
+        Assert.Equal(0, report.AuditMissing);
+
+        Assert.Equal(0, report.AuditDuplicated);
+        if (report.NoAnswer > 0)
+        {
+            output.WriteLine("no answer: " + report.NoAnswerWhy);
+        }
+
+        if (!allowNoAnswer)
+        {
+            Assert.Equal(0, report.NoAnswer);
+        }
+
+        if (!allowExtraKms)
+        {
+            Assert.Equal(0L, report.ExtraKmsCalls);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using EdgeSigner.Contracts.Signing;
+using EdgeSigner.Testing;
+
+namespace EdgeSigner.EndToEnd.Tests.Faults;
+
+/// <summary>
+/// Issue 19's scenarios: losing a machine. A three-node RabbitMQ cluster with quorum queues, and a PostgreSQL primary
+/// with a synchronous standby, each of the test's own; the same traffic and the same count as the fault suite.
+/// </summary>
+[Collection(nameof(FaultSuiteTests))]
+public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static readonly TimeSpan Traffic = FaultRig.Outage(14, 60);
+    private static readonly int BatchItems = FaultRig.LongForm ? 2000 : 300;
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(FaultRig.LongForm ? 180 : 60);
+
+    private static Dictionary<string, string> OnCluster(LocalRabbitCluster cluster) => new()
+    {
+        ["EdgeSigner:RabbitMq:ClusterNodes"] = cluster.ClusterNodes,
+    };
+
+    [Fact]
+    public async Task Kill_9_of_the_RabbitMQ_node_that_leads_the_sign_queue()
+    {
+        await using var cluster = await LocalRabbitCluster.StartAsync();
+        await using var rig = await FaultRig.StartAsync(workers: 2, rabbitMq: cluster.AmqpUri, settings: OnCluster(cluster));
+
+        // The queues that carry work and audit events are quorum queues; per-instance ones stay classic.
+        var types = await cluster.QueueTypesAsync();
+        Assert.Equal("quorum", types[SignQueues.SignRequested]);
+        Assert.Equal("quorum", types[SignQueues.BatchItems]);
+        Assert.All(types.Where(t => t.Key.Contains("audit", StringComparison.Ordinal) && !t.Key.EndsWith("_error", StringComparison.Ordinal)),
+            t => Assert.Equal("quorum", t.Value));
+        Assert.Contains(types, t => t.Value == "classic"); // the flag fan-out and reply queues of each instance
+
+        LocalRabbitMq? killed = null;
+        await rig.RunAsync(Traffic, BatchItems, async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            killed = await cluster.LeaderOfAsync(SignQueues.SignRequested);
+            killed.Kill();
+        });
+
+        var alive = cluster.Nodes.First(n => n != killed);
+        var leader = await Eventually.GetAsync(() => cluster.LeaderOfAsync(SignQueues.SignRequested, via: alive), l => l != killed,
+            TimeSpan.FromSeconds(30), "a new leader of the sign queue");
+        output.WriteLine($"killed {killed!.NodeName}; the sign queue is now led by {leader.NodeName}");
+        await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(60), "a signature with one node gone");
+
+        // A call in flight on the dead node's connections ends with a clear error (or its client's timeout): it was
+        // never confirmed to its caller, and nothing confirmed is lost.
+        Check(await rig.CountAsync("8. kill -9 of the RabbitMQ node leading the sign queue (3 nodes, quorum queues)", Settle), rig, allowNoAnswer: true);
+    }
+
+    [Fact]
+    public async Task Two_of_three_RabbitMQ_nodes_down_then_back()
+    {
+        await using var cluster = await LocalRabbitCluster.StartAsync();
+        await using var rig = await FaultRig.StartAsync(rabbitMq: cluster.AmqpUri, settings: OnCluster(cluster));
+        var duringOutage = new List<FaultRig.SyncOutcome>();
+        var outage = FaultRig.Outage(8, 30);
+        await rig.RunAsync(Traffic, BatchItems, async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var down = Stopwatch.StartNew();
+            cluster.Nodes[1].Kill();
+            cluster.Nodes[2].Kill();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            duringOutage.Add(await rig.SignOnceAsync());
+            if (outage > down.Elapsed)
+            {
+                await Task.Delay(outage - down.Elapsed);
+            }
+
+            await Task.WhenAll(cluster.Nodes[1].StartNodeAsync(), cluster.Nodes[2].StartNodeAsync());
+        });
+
+        // Without a majority nothing is confirmed: a synchronous call gets a clear error, not a signature and not a hang.
+        var probe = Assert.Single(duringOutage);
+        output.WriteLine($"without a majority a call answered {probe.Status} {probe.ErrorType} after {probe.Took.TotalSeconds:F1} s");
+        Assert.True(probe.Status is 503 or 504 && probe.ErrorType is not null, $"without a majority a call answered {probe.Status} {probe.ErrorType} {probe.Why}");
+
+        await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(90), "a signature once the majority is back");
+        var report = await rig.CountAsync($"9. two of three RabbitMQ nodes down for {outage.TotalSeconds:F0} s", Settle);
+        Assert.True(report.FailedClearly > 0, "calls made without a majority should have failed with a clear error");
+        Check(report, rig, allowNoAnswer: true, allowExtraKms: true);
+    }
+
+    [Fact]
+    public async Task PostgreSql_primary_killed_and_the_standby_promoted()
+    {
+        await using var postgres = await LocalPostgresPair.StartAsync();
+        await using var rig = await FaultRig.StartAsync(postgres: postgres.ConnectionString);
+        var acknowledgedBefore = 0L;
+        await rig.RunAsync(Traffic, BatchItems, async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            acknowledgedBefore = await Sql.ScalarAsync<long>(postgres.Primary.ConnectionString, "SELECT count(*) FROM signer.sign_results WHERE signature IS NOT NULL");
+            postgres.Primary.Kill();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await postgres.Standby.PromoteAsync();
+        });
+
+        await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(60), "a signature on the promoted standby");
+        // Synchronous replication: every result the old primary had committed is on the new one.
+        var onStandby = await Sql.ScalarAsync<long>(postgres.Standby.ConnectionString, "SELECT count(*) FROM signer.sign_results WHERE signature IS NOT NULL");
+        Assert.True(onStandby >= acknowledgedBefore, $"the promoted standby holds {onStandby} results, the primary had {acknowledgedBefore} before it died");
+        Check(await rig.CountAsync("10. PostgreSQL primary killed, synchronous standby promoted", Settle), rig, allowNoAnswer: true, allowExtraKms: true);
+    }
+
+    private void Check(FaultReport report, FaultRig rig, bool allowNoAnswer = false, bool allowExtraKms = false)
+    {
+        if (report.AuditMissing > 0 || report.Lost > 0)
+        {
+            output.WriteLine(rig.MissingExplained);
+            output.WriteLine(rig.Diagnostics());
+        }
+
+        FaultRig.Check(report, output, allowNoAnswer, allowExtraKms);
+    }
+}

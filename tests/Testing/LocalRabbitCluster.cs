@@ -1,0 +1,75 @@
+using System.Text.Json;
+
+namespace EdgeSigner.Testing;
+
+/// <summary>
+/// Three RabbitMQ nodes of a test's own on this machine (Debian's rabbitmq-server, each with its own node name, ports
+/// and data, one shared Erlang cookie), joined with <c>rabbitmqctl join_cluster</c>: enough for quorum queues to
+/// keep a majority when one node dies.
+/// </summary>
+public sealed class LocalRabbitCluster : IAsyncDisposable
+{
+    private LocalRabbitCluster(IReadOnlyList<LocalRabbitMq> nodes) => Nodes = nodes;
+
+    public IReadOnlyList<LocalRabbitMq> Nodes { get; }
+
+    /// <summary>The virtual host of deploy/rabbitmq/definitions.json: durable queues are quorum queues there.</summary>
+    public const string VirtualHost = "edgesigner";
+
+    /// <summary>The connection string the services take: the first node, guest on <see cref="VirtualHost"/>.</summary>
+    public string AmqpUri => Nodes[0].AmqpUri + VirtualHost;
+
+    /// <summary>The value of <c>EdgeSigner:RabbitMq:ClusterNodes</c>: every node, in order.</summary>
+    public string ClusterNodes => string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.Port}"));
+
+    public static async Task<LocalRabbitCluster> StartAsync(int size = 3)
+    {
+        var cookie = LocalRabbitMq.NewCookie();
+        var nodes = await Task.WhenAll(Enumerable.Range(0, size).Select(_ => LocalRabbitMq.StartAsync(cookie)));
+        foreach (var node in nodes.Skip(1))
+        {
+            await node.JoinAsync(nodes[0]);
+        }
+
+        // What an operator loads into a new cluster: the virtual host whose durable queues are quorum queues, and the
+        // policy that gives them a delivery limit and a dead-letter queue.
+        await nodes[0].QueryAsync("import_definitions", Path.Combine(Repository.Root, "deploy", "rabbitmq", "definitions.json"));
+        await nodes[0].QueryAsync("set_permissions", "-p", VirtualHost, "guest", ".*", ".*", ".*");
+
+        return new LocalRabbitCluster(nodes);
+    }
+
+    /// <summary>The node that leads quorum queue <paramref name="queue"/> now, asked of <paramref name="via"/> (any running node).</summary>
+    public async Task<LocalRabbitMq> LeaderOfAsync(string queue, LocalRabbitMq? via = null)
+    {
+        var json = await (via ?? Nodes[0]).QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "leader", "--formatter", "json");
+        var row = JsonDocument.Parse(json).RootElement.EnumerateArray().FirstOrDefault(q => q.GetProperty("name").GetString() == queue);
+        if (row.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidOperationException($"no queue {queue}: {json}");
+        }
+
+        var type = row.GetProperty("type").GetString();
+        var leader = row.GetProperty("leader").GetString();
+        return type == "quorum" && Nodes.FirstOrDefault(n => n.NodeName == leader) is { } node
+            ? node
+            : throw new InvalidOperationException($"{queue} is a {type} queue led by '{leader}', not a quorum queue of this cluster");
+    }
+
+    /// <summary>The type of every queue whose name starts with <paramref name="prefix"/>, by name.</summary>
+    public async Task<Dictionary<string, string>> QueueTypesAsync(string prefix = "")
+    {
+        var json = await Nodes[0].QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "--formatter", "json");
+        return JsonDocument.Parse(json).RootElement.EnumerateArray()
+            .Select(q => (Name: q.GetProperty("name").GetString()!, Type: q.GetProperty("type").GetString()!))
+            .Where(q => q.Name.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(q => q.Name, q => q.Type, StringComparer.Ordinal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes.Reverse())
+        {
+            await node.DisposeAsync();
+        }
+    }
+}
