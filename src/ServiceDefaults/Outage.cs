@@ -28,13 +28,18 @@ public static class Outage
         return false;
     }
 
-    /// <summary>Whether <paramref name="exception"/> (or one it wraps) says the database is unreachable.</summary>
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or one it wraps) says the database is unreachable: Npgsql could not talk
+    /// to a server (every <see cref="NpgsqlException"/> the server itself did not send, among them a multi-host
+    /// string's "No suitable host was found" while a standby is being promoted), or the server says it is shutting
+    /// down, starting, out of connections, in recovery or read-only (a standby), or the connection failed (class 08).
+    /// </summary>
     public static bool OfDatabase(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException
-                || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" })
+            if (e is SocketException or TimeoutException || e is NpgsqlException and not PostgresException
+                || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" or "25006" or ['0', '8', _, _, _] })
             {
                 return true;
             }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using EdgeSigner.Contracts.Signing;
 using EdgeSigner.Testing;
+using RabbitMQ.Client;
 
 namespace EdgeSigner.EndToEnd.Tests.Faults;
 
@@ -33,6 +34,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.All(types.Where(t => t.Key.Contains("audit", StringComparison.Ordinal) && !t.Key.EndsWith("_error", StringComparison.Ordinal)),
             t => Assert.Equal("quorum", t.Value));
         Assert.Contains(types, t => t.Value == "classic"); // the flag fan-out and reply queues of each instance
+        await A_message_past_the_delivery_limit_goes_to_the_dead_letter_queue(cluster);
 
         LocalRabbitMq? killed = null;
         await rig.RunAsync(Traffic, BatchItems, async () =>
@@ -51,6 +53,40 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         // A call in flight on the dead node's connections ends with a clear error (or its client's timeout): it was
         // never confirmed to its caller, and nothing confirmed is lost.
         Check(await rig.CountAsync("8. kill -9 of the RabbitMQ node leading the sign queue (3 nodes, quorum queues)", Settle), rig, allowNoAnswer: true);
+    }
+
+    /// <summary>
+    /// A message that is never acknowledged (its consumer dies each time) is handed out 20 times, then moved to
+    /// <c>edge-signer-dead-letters</c> with the queue it came from: the policy of deploy/rabbitmq/definitions.json.
+    /// </summary>
+    private static async Task A_message_past_the_delivery_limit_goes_to_the_dead_letter_queue(LocalRabbitCluster cluster)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.AmqpUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        const string queue = "poison-probe";
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        await channel.BasicPublishAsync(string.Empty, queue, new ReadOnlyMemory<byte>("never acknowledged"u8.ToArray()));
+        var deliveries = 0;
+        RabbitMQ.Client.BasicGetResult? dead = null;
+        while (dead is null && deliveries < 100)
+        {
+            if (await channel.BasicGetAsync(queue, autoAck: false) is { } delivery)
+            {
+                deliveries++;
+                await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: true);
+            }
+
+            dead = await channel.BasicGetAsync("edge-signer-dead-letters", autoAck: true);
+        }
+
+        Assert.NotNull(dead);
+        Assert.Equal("never acknowledged", System.Text.Encoding.UTF8.GetString(dead.Body.Span));
+        Assert.InRange(deliveries, 20, 21); // the limit, and not one delivery fewer
+        var death = Assert.IsAssignableFrom<IList<object>>(dead.BasicProperties.Headers!["x-death"]);
+        var first = Assert.IsAssignableFrom<IDictionary<string, object>>(death[0]);
+        Assert.Equal(queue, System.Text.Encoding.UTF8.GetString((byte[])first["queue"]));
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(queue)).MessageCount);
     }
 
     [Fact]
@@ -115,6 +151,9 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         {
             output.WriteLine(rig.MissingExplained);
             output.WriteLine(rig.Diagnostics());
+            var logs = Path.Combine("results", "logs-" + report.Scenario.Split('.')[0]);
+            rig.WriteLogs(logs);
+            output.WriteLine($"every service's output: {Path.GetFullPath(logs)}");
         }
 
         FaultRig.Check(report, output, allowNoAnswer, allowExtraKms);

@@ -200,6 +200,16 @@ public sealed class FaultRig : IAsyncDisposable
         .SelectMany(p => p.Item2.Output.Where(l => l.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal)
             || l.Contains("\"@l\":\"Fatal\"", StringComparison.Ordinal)).TakeLast(15).Select(l => $"{p.Item1}: {(l.Length > 400 ? l[..400] : l)}")));
 
+    /// <summary>Writes every service process's whole output to <paramref name="directory"/>, one file each, for a failure to be read later.</summary>
+    public void WriteLogs(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (name, process) in new[] { ("ingress", Ingress), ("sink", AuditSink) }.Concat(Workers.Select((w, i) => ($"worker-{i}", w))))
+        {
+            File.WriteAllLines(Path.Combine(directory, name + ".log"), process.Output);
+        }
+    }
+
     /// <summary>
     /// After the fault healed: waits (up to <paramref name="within"/>) for every accepted batch to complete and for
     /// the audit store to hold every result, then counts.
