@@ -56,13 +56,16 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
             : throw new InvalidOperationException($"{queue} is a {type} queue led by '{leader}', not a quorum queue of this cluster");
     }
 
-    /// <summary>The type of every queue whose name starts with <paramref name="prefix"/>, by name.</summary>
-    public async Task<Dictionary<string, string>> QueueTypesAsync(string prefix = "")
+    public sealed record QueueInfo(string Name, string Type, bool Durable, string? Policy);
+
+    /// <summary>Every queue of <see cref="VirtualHost"/>: its type, whether it is durable (a per-instance queue is not), its policy.</summary>
+    public async Task<IReadOnlyList<QueueInfo>> QueuesAsync()
     {
-        var json = await Nodes[0].QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "--formatter", "json");
+        var json = await Nodes[0].QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "durable", "policy", "--formatter", "json");
         return JsonDocument.Parse(json).RootElement.EnumerateArray()
-            .Select(q => (Name: q.GetProperty("name").GetString()!, Type: q.GetProperty("type").GetString()!))
-            .Where(q => q.Name.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(q => q.Name, q => q.Type, StringComparer.Ordinal);
+            .Select(q => new QueueInfo(q.GetProperty("name").GetString()!, q.GetProperty("type").GetString()!, q.GetProperty("durable").GetBoolean(),
+                q.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.String && policy.GetString() is { Length: > 0 } p ? p : null))
+            .ToList();
     }
 
     public async ValueTask DisposeAsync()
