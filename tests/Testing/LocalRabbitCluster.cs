@@ -22,10 +22,16 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
     /// <summary>The value of <c>EdgeSigner:RabbitMq:ClusterNodes</c>: every node, in order.</summary>
     public string ClusterNodes => string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.Port}"));
 
+    /// <summary>
+    /// What the nodes run with, as deploy/rabbitmq/cluster.conf has it: a node cut off from the majority stops serving
+    /// (its clients move to the other nodes) and starts again by itself when it sees them.
+    /// </summary>
+    public const string Config = "cluster_partition_handling = pause_minority\n";
+
     public static async Task<LocalRabbitCluster> StartAsync(int size = 3)
     {
         var cookie = LocalRabbitMq.NewCookie();
-        var nodes = await Task.WhenAll(Enumerable.Range(0, size).Select(_ => LocalRabbitMq.StartAsync(cookie)));
+        var nodes = await Task.WhenAll(Enumerable.Range(0, size).Select(_ => LocalRabbitMq.StartAsync(cookie, Config)));
         foreach (var node in nodes.Skip(1))
         {
             await node.JoinAsync(nodes[0]);
@@ -55,6 +61,12 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
             ? node
             : throw new InvalidOperationException($"{queue} is a {type} queue led by '{leader}', not a quorum queue of this cluster");
     }
+
+    /// <summary>A network partition: <paramref name="node"/> on one side, the rest of the cluster on the other.</summary>
+    public Task PartitionAsync(LocalRabbitMq node) => node.CutOffAsync(Nodes.Where(n => n != node).ToList());
+
+    /// <summary>Ends <see cref="PartitionAsync"/>.</summary>
+    public Task HealAsync(LocalRabbitMq node) => node.ReconnectAsync(Nodes.Where(n => n != node).ToList());
 
     public sealed record QueueInfo(string Name, string Type, bool Durable, string? Policy);
 

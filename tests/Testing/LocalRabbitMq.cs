@@ -27,8 +27,11 @@ public sealed class LocalRabbitMq : IAsyncDisposable
     /// <summary>The node's Erlang name (<c>name@localhost</c>), as <c>rabbitmqctl -n</c> and <c>join_cluster</c> take it.</summary>
     public string NodeName => _node;
 
-    /// <summary>Starts a node of its own; nodes meant to form a cluster share <paramref name="cookie"/>.</summary>
-    public static async Task<LocalRabbitMq> StartAsync(string? cookie = null)
+    /// <summary>
+    /// Starts a node of its own; nodes meant to form a cluster share <paramref name="cookie"/>. <paramref name="config"/>,
+    /// if given, is the node's <c>rabbitmq.conf</c>.
+    /// </summary>
+    public static async Task<LocalRabbitMq> StartAsync(string? cookie = null, string? config = null)
     {
         if (!File.Exists(Path.Combine(Bin, "rabbitmq-server")))
         {
@@ -38,6 +41,10 @@ public sealed class LocalRabbitMq : IAsyncDisposable
 
         var home = Directory.CreateTempSubdirectory("edgesigner-rabbit-").FullName;
         await File.WriteAllTextAsync(Path.Combine(home, "enabled_plugins"), "[].");
+        if (config is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(home, "rabbitmq.conf"), config);
+        }
         // The node's own Erlang cookie, written before the server or the CLI could each make up a different one.
         var cookieFile = Path.Combine(home, ".erlang.cookie");
         await File.WriteAllTextAsync(cookieFile, cookie ?? NewCookie());
@@ -65,7 +72,7 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         start.Environment["RABBITMQ_MNESIA_BASE"] = Path.Combine(_home, "mnesia");
         start.Environment["RABBITMQ_LOG_BASE"] = Path.Combine(_home, "log");
         start.Environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_home, "enabled_plugins");
-        start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(_home, "none");
+        start.Environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(_home, "rabbitmq.conf"); // absent unless given: the defaults
         start.Environment["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(_home, "none-advanced.config");
         start.Environment["RABBITMQ_PID_FILE"] = PidFile;
         await LocalProcesses.RunAsync(start);
@@ -108,6 +115,64 @@ public sealed class LocalRabbitMq : IAsyncDisposable
         await CtlAsync("start_app");
         await AwaitStartupAsync();
     }
+
+    /// <summary>
+    /// Cuts this node off from <paramref name="peers"/> and them from it, as a network partition does, for the Erlang
+    /// distribution the cluster runs on: each side takes a wrong cookie for the other (two different ones: alike, they
+    /// would agree), so a connection dropped cannot be made again; then the peers drop theirs while this node is
+    /// frozen (SIGSTOP), so that no peer can still reach it in between. A peer that could would tell the others it
+    /// still sees this node, and RabbitMQ's pause_minority takes that for a partial partition and pauses the majority
+    /// as well; a real partition cannot answer either. The node's clients and its command line still reach it.
+    /// </summary>
+    public async Task CutOffAsync(IReadOnlyCollection<LocalRabbitMq> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        foreach (var peer in peers)
+        {
+            await peer.EvalAsync($"erlang:set_cookie({Atom(NodeName)}, 'edgesigner-partition-majority'), ok.");
+        }
+
+        var others = string.Join(',', peers.Select(p => Atom(p.NodeName)));
+        await EvalAsync($"[erlang:set_cookie(P, 'edgesigner-partition-minority') || P <- [{others}]], ok.");
+        await SignalAsync("STOP");
+        try
+        {
+            foreach (var peer in peers)
+            {
+                await peer.EvalAsync($"erlang:disconnect_node({Atom(NodeName)}).");
+            }
+        }
+        finally
+        {
+            await SignalAsync("CONT");
+        }
+    }
+
+    private async Task SignalAsync(string signal) =>
+        await LocalProcesses.RunAsync(new ProcessStartInfo("kill", ["-" + signal, (await File.ReadAllTextAsync(PidFile)).Trim()]));
+
+    /// <summary>Ends <see cref="CutOffAsync"/>: the right cookie on every side, and the nodes see each other again.</summary>
+    public async Task ReconnectAsync(IReadOnlyCollection<LocalRabbitMq> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        var others = string.Join(',', peers.Select(p => Atom(p.NodeName)));
+        await EvalAsync($"[erlang:set_cookie(P, erlang:get_cookie()) || P <- [{others}]], ok.");
+        foreach (var peer in peers)
+        {
+            await peer.EvalAsync($"erlang:set_cookie({Atom(NodeName)}, erlang:get_cookie()), net_adm:ping({Atom(NodeName)}).");
+        }
+    }
+
+    /// <summary>The names of the cluster's nodes whose broker runs, as this node sees them (<c>rabbitmqctl cluster_status</c>).</summary>
+    public async Task<IReadOnlyList<string>> RunningNodesAsync()
+    {
+        var json = await QueryAsync("cluster_status", "--formatter", "json");
+        return System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("running_nodes").EnumerateArray().Select(n => n.GetString()!).ToList();
+    }
+
+    private static string Atom(string name) => $"'{name}'";
+
+    private Task<string> EvalAsync(string expression) => CtlAsync("eval", expression);
 
     /// <summary>What <c>rabbitmqctl</c> prints for <paramref name="arguments"/>, asked of this node.</summary>
     public Task<string> QueryAsync(params string[] arguments) => LocalProcesses.RunAsync(Command("rabbitmqctl", ["-n", _node, "-q", .. arguments]));

@@ -136,6 +136,47 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task A_network_partition_of_the_node_that_leads_the_sign_queue()
+    {
+        await using var cluster = await LocalRabbitCluster.StartAsync();
+        await using var rig = await FaultRig.StartAsync(workers: 2, rabbitMq: cluster.AmqpUri, settings: OnCluster(cluster));
+        var partition = TimeSpan.FromSeconds(20);
+        LocalRabbitMq? cut = null;
+        FaultRig.SyncOutcome? duringPartition = null;
+        var seenFromMajority = new List<string>();
+        await rig.RunAsync(partition + TimeSpan.FromSeconds(8), BatchItems, async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            cut = await cluster.LeaderOfAsync(SignQueues.SignRequested);
+            var majority = cluster.Nodes.First(n => n != cut);
+            var apart = Stopwatch.StartNew();
+            await cluster.PartitionAsync(cut);
+
+            // The cut-off node pauses (pause_minority) and its clients move; the majority goes on signing.
+            seenFromMajority.AddRange(await Eventually.GetAsync(majority.RunningNodesAsync, running => !running.Contains(cut.NodeName),
+                TimeSpan.FromSeconds(15), "the majority without the cut-off node"));
+            duringPartition = await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(15), "a signature during the partition");
+            if (partition > apart.Elapsed)
+            {
+                await Task.Delay(partition - apart.Elapsed); // how long the partition lasts, not a wait for a condition
+            }
+
+            await cluster.HealAsync(cut);
+        });
+
+        output.WriteLine($"cut off {cut!.NodeName} for {partition.TotalSeconds:F0} s; the majority saw {string.Join(", ", seenFromMajority)}; "
+            + $"a call during the partition answered {duringPartition!.Status} in {duringPartition.Took.TotalMilliseconds:F0} ms");
+        Assert.DoesNotContain(cut.NodeName, seenFromMajority);
+
+        // Healed, the node starts its broker again by itself and is a member of the cluster with the other two.
+        await Eventually.GetAsync(cluster.Nodes.First(n => n != cut).RunningNodesAsync, running => running.Count == cluster.Nodes.Count, TimeSpan.FromSeconds(60),
+            "all three nodes running after the partition");
+        await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(60), "a signature after the partition");
+        Check(await rig.CountAsync($"11. the node leading the sign queue partitioned from the other two for {partition.TotalSeconds:F0} s (pause_minority)", Settle),
+            rig, allowNoAnswer: true, allowExtraKms: true);
+    }
+
+    [Fact]
     public async Task PostgreSql_primary_killed_and_the_standby_promoted()
     {
         await using var postgres = await LocalPostgresPair.StartAsync();
