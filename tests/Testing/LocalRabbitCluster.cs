@@ -68,15 +68,16 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
     /// <summary>Ends <see cref="PartitionAsync"/>.</summary>
     public Task HealAsync(LocalRabbitMq node) => node.ReconnectAsync(Nodes.Where(n => n != node).ToList());
 
-    public sealed record QueueInfo(string Name, string Type, bool Durable, string? Policy);
+    public sealed record QueueInfo(string Name, string Type, bool Durable, string? Policy, long Messages, long Consumers);
 
-    /// <summary>Every queue of <see cref="VirtualHost"/>: its type, whether it is durable (a per-instance queue is not), its policy.</summary>
+    /// <summary>Every queue of <see cref="VirtualHost"/>: its type, whether it is durable (a per-instance queue is not), its policy, messages and consumers.</summary>
     public async Task<IReadOnlyList<QueueInfo>> QueuesAsync()
     {
-        var json = await Nodes[0].QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "durable", "policy", "--formatter", "json");
+        var json = await Nodes[0].QueryAsync("list_queues", "-p", VirtualHost, "name", "type", "durable", "policy", "messages", "consumers", "--formatter", "json");
         return JsonDocument.Parse(json).RootElement.EnumerateArray()
             .Select(q => new QueueInfo(q.GetProperty("name").GetString()!, q.GetProperty("type").GetString()!, q.GetProperty("durable").GetBoolean(),
-                q.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.String && policy.GetString() is { Length: > 0 } p ? p : null))
+                q.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.String && policy.GetString() is { Length: > 0 } p ? p : null,
+                q.GetProperty("messages").GetInt64(), q.GetProperty("consumers").GetInt64()))
             .ToList();
     }
 

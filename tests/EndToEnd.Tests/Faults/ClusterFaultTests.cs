@@ -131,6 +131,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
 
         await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(90), "a signature once the majority is back");
         var report = await rig.CountAsync($"9. two of three RabbitMQ nodes down for {outage.TotalSeconds:F0} s", Settle);
+        output.WriteLine(string.Join('\n', (await cluster.QueuesAsync()).Select(q => $"{q.Name}: {q.Messages} messages, {q.Consumers} consumers")));
         Assert.True(report.FailedClearly > 0, "calls made without a majority should have failed with a clear error");
         Check(report, rig, allowNoAnswer: true, allowExtraKms: true);
     }
