@@ -68,7 +68,9 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
     {
         var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.AmqpUri) };
         await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
+        // With publisher confirms the publish returns once the queue holds the message (a quorum queue's majority).
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         const string queue = "sign-poison-probe"; // a name of EdgeSigner's, so the policy applies
         await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
         await channel.BasicPublishAsync(string.Empty, queue, new ReadOnlyMemory<byte>("never acknowledged"u8.ToArray()));
