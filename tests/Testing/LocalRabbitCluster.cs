@@ -16,6 +16,9 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
     /// <summary>The virtual host of deploy/rabbitmq/definitions.json: durable queues are quorum queues there.</summary>
     public const string VirtualHost = "edgesigner";
 
+    /// <summary>The queue of deploy/rabbitmq/definitions.json that takes what passed the delivery limit (and expired requests).</summary>
+    public const string DeadLetterQueue = "edge-signer-dead-letters";
+
     /// <summary>The connection string the services take: the first node, guest on <see cref="VirtualHost"/>.</summary>
     public string AmqpUri => Nodes[0].AmqpUri + VirtualHost;
 
@@ -63,10 +66,13 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
     }
 
     /// <summary>A network partition: <paramref name="node"/> on one side, the rest of the cluster on the other.</summary>
-    public Task PartitionAsync(LocalRabbitMq node) => node.CutOffAsync(Nodes.Where(n => n != node).ToList());
+    public Task PartitionAsync(LocalRabbitMq node) => node.CutOffAsync(Others(node));
 
     /// <summary>Ends <see cref="PartitionAsync"/>.</summary>
-    public Task HealAsync(LocalRabbitMq node) => node.ReconnectAsync(Nodes.Where(n => n != node).ToList());
+    public Task HealAsync(LocalRabbitMq node) => node.ReconnectAsync(Others(node));
+
+    /// <summary>Every node but <paramref name="node"/>.</summary>
+    public IReadOnlyList<LocalRabbitMq> Others(LocalRabbitMq node) => Nodes.Where(n => n != node).ToList();
 
     public sealed record QueueInfo(string Name, string Type, bool Durable, string? Policy, long Messages, long Consumers);
 

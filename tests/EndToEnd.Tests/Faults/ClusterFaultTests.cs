@@ -36,7 +36,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("quorum", byName[SignQueues.SignRequested].Type);
         Assert.Equal("quorum", byName[SignQueues.BatchItems].Type);
         Assert.All(queues.Where(q => q.Durable), q => Assert.True(q.Type == "quorum", listing));
-        Assert.All(queues.Where(q => q.Durable && q.Name != "edge-signer-dead-letters"), q => Assert.True(q.Policy == "edgesigner-delivery-limit", listing));
+        Assert.All(queues.Where(q => q.Durable && q.Name != LocalRabbitCluster.DeadLetterQueue), q => Assert.True(q.Policy == "edgesigner-delivery-limit", listing));
         Assert.All(queues.Where(q => !q.Durable), q => Assert.True(q.Type == "classic" && q.Policy is null, listing));
         Assert.Contains(queues, q => !q.Durable); // the flag fan-out and reply queues of each instance
         await A_message_past_the_delivery_limit_goes_to_the_dead_letter_queue(cluster);
@@ -49,7 +49,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
             killed.Kill();
         });
 
-        var alive = cluster.Nodes.First(n => n != killed);
+        var alive = cluster.Others(killed!)[0];
         var leader = await Eventually.GetAsync(() => cluster.LeaderOfAsync(SignQueues.SignRequested, via: alive), l => l != killed,
             TimeSpan.FromSeconds(30), "a new leader of the sign queue");
         output.WriteLine($"killed {killed!.NodeName}; the sign queue is now led by {leader.NodeName}");
@@ -86,7 +86,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         // The dead-letter queue also keeps requests that expired unconsumed (reason "expired"); find the probe among them.
         var dead = await Eventually.GetAsync(async () =>
         {
-            while (await channel.BasicGetAsync("edge-signer-dead-letters", autoAck: true) is { } letter)
+            while (await channel.BasicGetAsync(LocalRabbitCluster.DeadLetterQueue, autoAck: true) is { } letter)
             {
                 if (System.Text.Encoding.UTF8.GetString(letter.Body.Span) == "never acknowledged")
                 {
@@ -151,7 +151,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         {
             await Task.Delay(TimeSpan.FromSeconds(3));
             cut = await cluster.LeaderOfAsync(SignQueues.SignRequested);
-            var majority = cluster.Nodes.First(n => n != cut);
+            var majority = cluster.Others(cut)[0];
             var apart = Stopwatch.StartNew();
             await cluster.PartitionAsync(cut);
 
@@ -172,7 +172,7 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.DoesNotContain(cut.NodeName, seenFromMajority);
 
         // Healed, the node starts its broker again by itself and is a member of the cluster with the other two.
-        await Eventually.GetAsync(cluster.Nodes.First(n => n != cut).RunningNodesAsync, running => running.Count == cluster.Nodes.Count, TimeSpan.FromSeconds(60),
+        await Eventually.GetAsync(cluster.Others(cut)[0].RunningNodesAsync, running => running.Count == cluster.Nodes.Count, TimeSpan.FromSeconds(60),
             "all three nodes running after the partition");
         await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(60), "a signature after the partition");
         Check(await rig.CountAsync($"11. the node leading the sign queue partitioned from the other two for {partition.TotalSeconds:F0} s (pause_minority)", Settle),
