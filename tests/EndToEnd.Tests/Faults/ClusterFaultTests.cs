@@ -158,7 +158,9 @@ public sealed class ClusterFaultTests(Xunit.Abstractions.ITestOutputHelper outpu
             // The cut-off node pauses (pause_minority) and its clients move; the majority goes on signing.
             seenFromMajority.AddRange(await Eventually.GetAsync(majority.RunningNodesAsync, running => !running.Contains(cut.NodeName),
                 TimeSpan.FromSeconds(15), "the majority without the cut-off node"));
-            duringPartition = await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(15), "a signature during the partition");
+            // The partition lasts 20 s, or until a client has moved and signed if that takes longer (a client on the
+            // cut-off node has answered 503s for up to 15 s while it reconnected).
+            duringPartition = await Eventually.GetAsync(rig.SignOnceAsync, o => o.Status == 200, TimeSpan.FromSeconds(40), "a signature during the partition");
             if (partition > apart.Elapsed)
             {
                 await Task.Delay(partition - apart.Elapsed); // how long the partition lasts, not a wait for a condition
